@@ -4,7 +4,20 @@ Unsupported syntax is an error, never silently skipped: ``ParserError`` for what
 rejects, ``NotImplemented``/``SandboxUnsupportedSyntax`` for valid PowerShell outside the subset.
 """
 
+from orchestrator.sandbox.pwsh.builtins import BUILTINS
 from orchestrator.sandbox.pwsh.engine import CommandResolver, Engine, ExternalCommand
 from orchestrator.sandbox.runtime import ArgumentValue, ParameterToken
 
-__all__ = ["ArgumentValue", "CommandResolver", "Engine", "ExternalCommand", "ParameterToken"]
+__all__ = [
+    "ArgumentValue",
+    "CommandResolver",
+    "Engine",
+    "ExternalCommand",
+    "ParameterToken",
+    "builtin_command_names",
+]
+
+
+def builtin_command_names() -> frozenset[str]:
+    """The commands the evaluator implements itself (Where-Object, Select-Object, ...)."""
+    return frozenset(BUILTINS)
