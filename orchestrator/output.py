@@ -104,15 +104,17 @@ def inventory_to_table(inventory: Inventory) -> str:
     for record in inventory.records:
         facts = record.facts
         flags = [name for name, on in (("orphan", record.orphaned), ("dirsync", facts.is_dir_synced)) if on]
-        rows.append((
-            record.state.value,
-            "-" if record.days_left is None else str(record.days_left),
-            facts.primary_smtp_address or facts.user_principal_name or "?",
-            _guid(facts.exchange_guid) or "-",
-            record.directory_user.value,
-            _short_holds(record),
-            ",".join(flags) or "-",
-        ))
+        rows.append(
+            (
+                record.state.value,
+                "-" if record.days_left is None else str(record.days_left),
+                facts.primary_smtp_address or facts.user_principal_name or "?",
+                _guid(facts.exchange_guid) or "-",
+                record.directory_user.value,
+                _short_holds(record),
+                ",".join(flags) or "-",
+            )
+        )
     summary = ", ".join(f"{state.value}: {n}" for state, n in sorted(inventory.by_state().items()))
     footer = f"\n{len(inventory.records)} mailbox(es) as of {_iso(inventory.observed_at)}"
     footer += f" ({summary})\n" if summary else "\n"

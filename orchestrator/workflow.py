@@ -23,7 +23,12 @@ class ScriptRunner(Protocol):
     """Runs one script with PSRP parameters (``orchestrator.session.PowerShellSession``)."""
 
     def invoke(
-        self, script: str, parameters: Mapping[str, object], *, name: str = "script", timeout_s: float | None = None
+        self,
+        script: str,
+        parameters: Mapping[str, object],
+        *,
+        name: str = "script",
+        timeout_s: float | None = None,
     ) -> InvokeResult: ...
 
 
@@ -60,7 +65,9 @@ def run_template(
 ) -> InvokeResult:
     """Render, bind, run and log one script; the caller decides what the result means."""
     script = prepare(catalog, tenant, template, options, values)
-    log.info("script.start", template=template, sha256=script.sha256[:12], parameters=script.loggable_parameters())
+    log.info(
+        "script.start", template=template, sha256=script.sha256[:12], parameters=script.loggable_parameters()
+    )
     result = runner.invoke(script.text, script.parameters, name=template, timeout_s=timeout_s)
     log.info(
         "script.end",

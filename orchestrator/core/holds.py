@@ -43,7 +43,11 @@ class RetentionAction(enum.StrEnum):
     RETAIN_THEN_DELETE = "retain_then_delete"
 
 
-_ACTIONS = {"1": RetentionAction.DELETE_ONLY, "2": RetentionAction.RETAIN, "3": RetentionAction.RETAIN_THEN_DELETE}
+_ACTIONS = {
+    "1": RetentionAction.DELETE_ONLY,
+    "2": RetentionAction.RETAIN,
+    "3": RetentionAction.RETAIN_THEN_DELETE,
+}
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,21 @@ _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _IN_PLACE_FORMATS: tuple[tuple[re.Pattern[str], HoldKind, str | None], ...] = (
     (re.compile(rf"^UniH(?P<id>{_GUID})$", re.IGNORECASE), HoldKind.EDISCOVERY_CASE, None),
     (re.compile(rf"^-mbx(?P<id>{_HEX32})$", re.IGNORECASE), HoldKind.EXCLUDED, "mailbox"),
-    (re.compile(rf"^mbx(?P<id>{_HEX32}):(?P<action>[123])$", re.IGNORECASE), HoldKind.RETENTION_POLICY, "mailbox"),
-    (re.compile(rf"^skp(?P<id>{_HEX32}):(?P<action>[123])$", re.IGNORECASE), HoldKind.RETENTION_POLICY, "skype"),
-    (re.compile(rf"^grp(?P<id>{_HEX32}):(?P<action>[123])$", re.IGNORECASE), HoldKind.RETENTION_POLICY, "group"),
+    (
+        re.compile(rf"^mbx(?P<id>{_HEX32}):(?P<action>[123])$", re.IGNORECASE),
+        HoldKind.RETENTION_POLICY,
+        "mailbox",
+    ),
+    (
+        re.compile(rf"^skp(?P<id>{_HEX32}):(?P<action>[123])$", re.IGNORECASE),
+        HoldKind.RETENTION_POLICY,
+        "skype",
+    ),
+    (
+        re.compile(rf"^grp(?P<id>{_HEX32}):(?P<action>[123])$", re.IGNORECASE),
+        HoldKind.RETENTION_POLICY,
+        "group",
+    ),
     (re.compile(rf"^(?P<id>cld{_HEX32})$", re.IGNORECASE), HoldKind.LEGACY_IN_PLACE, None),
     (re.compile(rf"^(?P<id>{_HEX32})$", re.IGNORECASE), HoldKind.LEGACY_IN_PLACE, None),
 )

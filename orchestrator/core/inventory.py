@@ -73,8 +73,10 @@ class _Row:
 
     def guid(self, key: str) -> uuid.UUID | None:
         value = self._raw(key)
-        if value is None or value == "" or isinstance(value, uuid.UUID):
-            return value or None
+        if value is None or value == "":
+            return None
+        if isinstance(value, uuid.UUID):
+            return value
         try:
             return uuid.UUID(str(value))
         except ValueError:
@@ -202,5 +204,7 @@ def build_inventory(rows: Iterable[Mapping[str, object]]) -> Inventory:
         records.append(
             MailboxRecord(fact, state, user, when, days_left(when, observed_at), notes_for(fact, state, user))
         )
-    records.sort(key=lambda r: (r.state.value, (r.facts.primary_smtp_address or r.facts.user_principal_name or "")))
+    records.sort(
+        key=lambda r: (r.state.value, (r.facts.primary_smtp_address or r.facts.user_principal_name or ""))
+    )
     return Inventory(observed_at, tuple(records), directory_checked)

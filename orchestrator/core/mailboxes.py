@@ -163,7 +163,9 @@ def notes_for(facts: MailboxFacts, state: MailboxState, user: DirectoryUser) -> 
     if state in _DELETED_STATES and user is DirectoryUser.IN_RECYCLE_BIN:
         notes.append("user still in the recycle bin: a purge fails until the user is hard-deleted")
     if state in _DELETED_STATES and facts.is_dir_synced:
-        notes.append("dir-synced: a purge fails ('outside the writing scope') until on-premises sync removes it")
+        notes.append(
+            "dir-synced: a purge fails ('outside the writing scope') until on-premises sync removes it"
+        )
     if state is MailboxState.INACTIVE and not retaining_holds(facts.holds):
         notes.append("inactive but no retaining hold visible: check org-wide and delay holds")
     return tuple(notes)

@@ -75,37 +75,92 @@ def _rule(kind: ServiceErrorKind, pattern: str, retryable: bool, remedy: str) ->
 
 _K = ServiceErrorKind
 RULES: tuple[_Rule, ...] = (
-    _rule(_K.THROTTLED, r"throttling budget|Suggested backoff time|TooManyRequests|\b429\b|Micro delay applied",
-          True, "wait for the suggested backoff, then retry; lower the concurrency"),
-    _rule(_K.AMBIGUOUS_IDENTITY, r"matches multiple entries|ManagementObjectAmbiguousException",
-          False, "list the candidates and address the mailbox by ExchangeGuid or DistinguishedName"),
-    _rule(_K.SOFT_DELETED_USER_EXISTS, r"there is a soft deleted user",
-          False, "hard-delete the user from the Entra ID recycle bin (Remove-MgDirectoryDeletedItem), then retry"),
-    _rule(_K.OUTSIDE_WRITE_SCOPE, r"outside the writing scope of this server",
-          False, "the object is mastered on-premises: delete or de-scope it there, let sync run, then retry"),
-    _rule(_K.RBAC_PARAMETER_MISSING, r"isn't present in the role definition for the current user",
-          False, "grant a role that includes the parameter, or purge one mailbox at a time"),
-    _rule(_K.HOLD_BLOCKS, r"placed on Litigation Hold or In-Place Hold|on hold and cannot be|InactiveMailbox.*hold",
-          False, "release every hold first (litigation, eDiscovery case, retention, delay holds)"),
-    _rule(_K.FEDERATED_NAMESPACE, r"managed account, which doesn't match the namespace state, which is federated",
-          False, "use a MicrosoftOnlineServicesID in a managed domain (for example *.onmicrosoft.com)"),
-    _rule(_K.GROUP_LICENCE, r"inherited from a group membership",
-          False, "change the user's group membership or the group's licence instead"),
-    _rule(_K.DIRSYNC_MASTERED, r"on-premises mastered Directory Sync objects",
-          False, "make the change on-premises and let directory synchronisation run"),
-    _rule(_K.TRANSIENT_SERVICE,
-          r"HttpStatusCode=5\d\d|ADTransientException|issue may be transient|ServiceUnavailable|"
-          r"InternalServerError|GatewayTimeout|\b50[234]\b",
-          True, "transient service fault: retry with backoff"),
-    _rule(_K.NOT_FOUND, r"ManagementObjectNotFoundException|couldn't be found|Request_ResourceNotFound|does not exist",
-          False, "check the identity and the switch (-SoftDeletedMailbox / -InactiveMailboxOnly); it may be gone"),
-    _rule(_K.NOT_CONNECTED, r"Authentication needed\. Please call Connect-MgGraph|CommandNotFoundException",
-          False, "the script did not connect; check the prelude and the module installation on the host"),
-    _rule(_K.AUTHENTICATION, r"AADSTS\d+|UnAuthorized|Unauthorized|certificate.*not found|AccessDenied",
-          False, "check the app id, its certificate on the jump host and its Exchange/Graph permissions"),
-    _rule(_K.PARAMETER_BINDING, r"ParameterBindingException|NamedParameterNotFound|MissingMandatoryParameter|"
-          r"AmbiguousParameterSet|PositionalParameterNotFound",
-          False, "the script called a cmdlet wrongly: a template bug; report it"),
+    _rule(
+        _K.THROTTLED,
+        r"throttling budget|Suggested backoff time|TooManyRequests|\b429\b|Micro delay applied",
+        True,
+        "wait for the suggested backoff, then retry; lower the concurrency",
+    ),
+    _rule(
+        _K.AMBIGUOUS_IDENTITY,
+        r"matches multiple entries|ManagementObjectAmbiguousException",
+        False,
+        "list the candidates and address the mailbox by ExchangeGuid or DistinguishedName",
+    ),
+    _rule(
+        _K.SOFT_DELETED_USER_EXISTS,
+        r"there is a soft deleted user",
+        False,
+        "hard-delete the user from the Entra ID recycle bin (Remove-MgDirectoryDeletedItem), then retry",
+    ),
+    _rule(
+        _K.OUTSIDE_WRITE_SCOPE,
+        r"outside the writing scope of this server",
+        False,
+        "the object is mastered on-premises: delete or de-scope it there, let sync run, then retry",
+    ),
+    _rule(
+        _K.RBAC_PARAMETER_MISSING,
+        r"isn't present in the role definition for the current user",
+        False,
+        "grant a role that includes the parameter, or purge one mailbox at a time",
+    ),
+    _rule(
+        _K.HOLD_BLOCKS,
+        r"placed on Litigation Hold or In-Place Hold|on hold and cannot be|InactiveMailbox.*hold",
+        False,
+        "release every hold first (litigation, eDiscovery case, retention, delay holds)",
+    ),
+    _rule(
+        _K.FEDERATED_NAMESPACE,
+        r"managed account, which doesn't match the namespace state, which is federated",
+        False,
+        "use a MicrosoftOnlineServicesID in a managed domain (for example *.onmicrosoft.com)",
+    ),
+    _rule(
+        _K.GROUP_LICENCE,
+        r"inherited from a group membership",
+        False,
+        "change the user's group membership or the group's licence instead",
+    ),
+    _rule(
+        _K.DIRSYNC_MASTERED,
+        r"on-premises mastered Directory Sync objects",
+        False,
+        "make the change on-premises and let directory synchronisation run",
+    ),
+    _rule(
+        _K.TRANSIENT_SERVICE,
+        r"HttpStatusCode=5\d\d|ADTransientException|issue may be transient|ServiceUnavailable|"
+        r"InternalServerError|GatewayTimeout|\b50[234]\b",
+        True,
+        "transient service fault: retry with backoff",
+    ),
+    _rule(
+        _K.NOT_FOUND,
+        r"ManagementObjectNotFoundException|couldn't be found|Request_ResourceNotFound|does not exist",
+        False,
+        "check the identity and the switch (-SoftDeletedMailbox / -InactiveMailboxOnly); it may be gone",
+    ),
+    _rule(
+        _K.NOT_CONNECTED,
+        r"Authentication needed\. Please call Connect-MgGraph|CommandNotFoundException",
+        False,
+        "the script did not connect; check the prelude and the module installation on the host",
+    ),
+    _rule(
+        _K.AUTHENTICATION,
+        r"AADSTS\d+|UnAuthorized|Unauthorized|certificate.*not found|AccessDenied",
+        False,
+        "check the app id, its certificate on the jump host and its Exchange/Graph permissions",
+    ),
+    _rule(
+        _K.PARAMETER_BINDING,
+        r"ParameterBindingException|NamedParameterNotFound|MissingMandatoryParameter|"
+        r"AmbiguousParameterSet|PositionalParameterNotFound",
+        False,
+        "the script called a cmdlet wrongly: a template bug; report it",
+    ),
 )
 
 _EXO_MESSAGE = re.compile(r"^\s*(?P<code>Ex[0-9A-F]{6})\|(?P<type>[\w.]+)\|(?P<text>.*)$", re.DOTALL)

@@ -15,7 +15,10 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True, text=True, timeout=300,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     (path,) = out.glob("mailbox_orchestrator-*.whl")
     return path
@@ -30,7 +33,9 @@ def test_wheel_contains_package_data(wheel):
     assert "orchestrator/sandbox/data/cmdlets.json" in names
     assert any(n.startswith("orchestrator/sandbox/fixtures/") and n.endswith(".json") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "mailbox-orchestrator = orchestrator.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert (
+        "mailbox-orchestrator = orchestrator.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    )
 
 
 @pytest.mark.slow
@@ -43,8 +48,14 @@ def test_templates_are_found_from_the_installed_wheel(wheel, tmp_path):
         f"assert pathlib.Path(orchestrator.__file__).is_relative_to({str(site)!r}), orchestrator.__file__; "
         "print(str(templates_root())); print(','.join(TemplateCatalog().names()))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env={"PYTHONPATH": str(site), "PATH": ""}, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(site), "PATH": ""},
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     root_line, names_line = result.stdout.strip().splitlines()
     assert root_line.startswith(str(site))
@@ -56,8 +67,11 @@ def test_help_does_not_import_pypsrp_or_the_sandbox():
         "import sys; from orchestrator.cli import cli; "
         "from click.testing import CliRunner; r = CliRunner().invoke(cli, ['--help']); "
         "assert r.exit_code == 0, r.output; "
-        "heavy = [m for m in ('pypsrp', 'psrpcore', 'orchestrator.sandbox', 'jinja2', 'requests') if m in sys.modules]; "
+        "heavy = [m for m in ('pypsrp', 'psrpcore', 'orchestrator.sandbox', 'jinja2', 'requests') "
+        "if m in sys.modules]; "
         "print(','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == ""

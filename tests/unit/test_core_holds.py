@@ -38,7 +38,11 @@ GUID = "7d895d48-7e23-4a8d-8346-533c3beac15d"
 def test_classify_each_format(raw, kind, policy_id, action, workload, retains):
     hold = classify_in_place_hold(raw)
     assert (hold.kind, hold.policy_id, hold.action, hold.workload, hold.retains) == (
-        kind, policy_id, action, workload, retains,
+        kind,
+        policy_id,
+        action,
+        workload,
+        retains,
     )
     assert hold.raw == raw
 
@@ -46,7 +50,10 @@ def test_classify_each_format(raw, kind, policy_id, action, workload, retains):
 def test_flags_become_holds_and_all_retain():
     holds = mailbox_holds(HoldFlags(litigation=True, compliance_tag=True, delay=True, delay_release=True), [])
     assert [h.kind for h in holds] == [
-        HoldKind.LITIGATION, HoldKind.COMPLIANCE_TAG, HoldKind.DELAY, HoldKind.DELAY_RELEASE,
+        HoldKind.LITIGATION,
+        HoldKind.COMPLIANCE_TAG,
+        HoldKind.DELAY,
+        HoldKind.DELAY_RELEASE,
     ]
     assert retaining_holds(holds) == holds
 
@@ -63,5 +70,10 @@ def test_org_wide_policy_applies_unless_excluded():
 
 def test_as_dict_is_json_ready():
     assert Hold(HoldKind.LITIGATION).as_dict() == {
-        "kind": "litigation_hold", "id": None, "action": None, "workload": None, "raw": None, "retains": True,
+        "kind": "litigation_hold",
+        "id": None,
+        "action": None,
+        "workload": None,
+        "raw": None,
+        "retains": True,
     }

@@ -17,18 +17,35 @@ USER_A = "11111111-1111-1111-1111-111111111111"
 
 
 def snapshot(**kw):
-    return {"Kind": "Snapshot", "ObservedAt": NOW, "OrganizationInPlaceHolds": [f"mbx{ORG_POLICY}:2"],
-            "DirectoryChecked": True, **kw}
+    return {
+        "Kind": "Snapshot",
+        "ObservedAt": NOW,
+        "OrganizationInPlaceHolds": [f"mbx{ORG_POLICY}:2"],
+        "DirectoryChecked": True,
+        **kw,
+    }
 
 
 def mailbox(**kw):
     row = {
-        "Kind": "Mailbox", "ExchangeGuid": str(uuid.uuid4()), "Name": "n", "DisplayName": "N",
-        "DistinguishedName": "CN=n", "PrimarySmtpAddress": "n@contoso.com", "UserPrincipalName": "n@contoso.com",
-        "RecipientTypeDetails": "UserMailbox", "WhenSoftDeleted": "2026-02-20T00:00:00.0000000Z",
-        "IsInactiveMailbox": False, "WasInactiveMailbox": False, "InactiveMailboxRetireTime": None,
-        "ExternalDirectoryObjectId": "", "IsDirSynced": False, "LitigationHoldEnabled": False,
-        "InPlaceHolds": [f"-mbx{ORG_POLICY}"], "ComplianceTagHoldApplied": False, "DelayHoldApplied": False,
+        "Kind": "Mailbox",
+        "ExchangeGuid": str(uuid.uuid4()),
+        "Name": "n",
+        "DisplayName": "N",
+        "DistinguishedName": "CN=n",
+        "PrimarySmtpAddress": "n@contoso.com",
+        "UserPrincipalName": "n@contoso.com",
+        "RecipientTypeDetails": "UserMailbox",
+        "WhenSoftDeleted": "2026-02-20T00:00:00.0000000Z",
+        "IsInactiveMailbox": False,
+        "WasInactiveMailbox": False,
+        "InactiveMailboxRetireTime": None,
+        "ExternalDirectoryObjectId": "",
+        "IsDirSynced": False,
+        "LitigationHoldEnabled": False,
+        "InPlaceHolds": [f"-mbx{ORG_POLICY}"],
+        "ComplianceTagHoldApplied": False,
+        "DelayHoldApplied": False,
         "DelayReleaseHoldApplied": False,
     }
     row.update(kw)
@@ -36,8 +53,16 @@ def mailbox(**kw):
 
 
 def deleted_user(**kw):
-    return {"Kind": "DeletedUser", "Id": USER_A, "UserPrincipalName": "a@contoso.com", "Mail": "a@contoso.com",
-            "DisplayName": "A", "DeletedDateTime": "2026-02-25T00:00:00Z", "OnPremisesSyncEnabled": False, **kw}
+    return {
+        "Kind": "DeletedUser",
+        "Id": USER_A,
+        "UserPrincipalName": "a@contoso.com",
+        "Mail": "a@contoso.com",
+        "DisplayName": "A",
+        "DeletedDateTime": "2026-02-25T00:00:00Z",
+        "OnPremisesSyncEnabled": False,
+        **kw,
+    }
 
 
 def test_soft_deleted_orphan_with_days_left():
@@ -76,8 +101,14 @@ def test_deleted_user_without_mail_is_ignored():
 
 
 def test_licence_removed_user():
-    row = {"Kind": "LicenceRemovedUser", "UserPrincipalName": "l@contoso.com", "DisplayName": "L",
-           "ExternalDirectoryObjectId": USER_A, "IsDirSynced": True, "WhenChanged": NOW}
+    row = {
+        "Kind": "LicenceRemovedUser",
+        "UserPrincipalName": "l@contoso.com",
+        "DisplayName": "L",
+        "ExternalDirectoryObjectId": USER_A,
+        "IsDirSynced": True,
+        "WhenChanged": NOW,
+    }
     (record,) = build_inventory([snapshot(), row]).records
     assert record.state is MailboxState.LICENCE_REMOVED
     assert record.days_left is None and record.directory_user is DirectoryUser.ACTIVE
@@ -87,8 +118,11 @@ def test_inactive_and_formerly_inactive():
     rows = [
         snapshot(),
         mailbox(IsInactiveMailbox=True, LitigationHoldEnabled=True, PrimarySmtpAddress="i@contoso.com"),
-        mailbox(WasInactiveMailbox=True, InactiveMailboxRetireTime="2026-01-01T00:00:00Z",
-                PrimarySmtpAddress="f@contoso.com"),
+        mailbox(
+            WasInactiveMailbox=True,
+            InactiveMailboxRetireTime="2026-01-01T00:00:00Z",
+            PrimarySmtpAddress="f@contoso.com",
+        ),
     ]
     by_address = {r.facts.primary_smtp_address: r for r in build_inventory(rows).records}
     assert by_address["i@contoso.com"].state is MailboxState.INACTIVE
@@ -98,7 +132,9 @@ def test_inactive_and_formerly_inactive():
 
 
 def test_directory_not_checked_gives_unknown_user():
-    (record,) = build_inventory([snapshot(DirectoryChecked=False), mailbox(ExternalDirectoryObjectId=USER_A)]).records
+    (record,) = build_inventory(
+        [snapshot(DirectoryChecked=False), mailbox(ExternalDirectoryObjectId=USER_A)]
+    ).records
     assert record.directory_user is DirectoryUser.UNKNOWN
 
 
@@ -122,7 +158,9 @@ def test_malformed_rows_are_refused(rows, fragment):
 
 
 def test_single_string_holds_are_accepted_as_one_entry():
-    (record,) = build_inventory([snapshot(OrganizationInPlaceHolds=[]), mailbox(InPlaceHolds=f"mbx{'b' * 32}:2")]).records
+    (record,) = build_inventory(
+        [snapshot(OrganizationInPlaceHolds=[]), mailbox(InPlaceHolds=f"mbx{'b' * 32}:2")]
+    ).records
     assert [h.policy_id for h in record.facts.holds] == ["b" * 32]
 
 
@@ -131,8 +169,16 @@ def test_outputs_render_every_format():
     inv = build_inventory(rows)
     data = json.loads(inventory_to_json(inv))
     assert isinstance(data, list) and len(data) == 2
-    for key in ("exchange_guid", "primary_smtp_address", "state", "when_soft_deleted",
-                "external_directory_object_id", "holds", "days_left", "orphaned"):
+    for key in (
+        "exchange_guid",
+        "primary_smtp_address",
+        "state",
+        "when_soft_deleted",
+        "external_directory_object_id",
+        "holds",
+        "days_left",
+        "orphaned",
+    ):
         assert key in data[0]
     assert data[0]["when_soft_deleted"] is None or data[0]["when_soft_deleted"].endswith("Z")
     csv_text = inventory_to_csv(inv)

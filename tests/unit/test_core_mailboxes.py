@@ -23,7 +23,11 @@ USER = uuid.UUID("11111111-2222-3333-4444-555555555555")
 
 
 def facts(**kw):
-    base = {"exchange_guid": uuid.uuid4(), "primary_smtp_address": "a@contoso.com", "user_principal_name": None}
+    base = {
+        "exchange_guid": uuid.uuid4(),
+        "primary_smtp_address": "a@contoso.com",
+        "user_principal_name": None,
+    }
     return MailboxFacts(**{**base, **kw})
 
 
@@ -49,12 +53,18 @@ def test_derive_state(kw, state):
     [
         ({"when_soft_deleted": T0}, MailboxState.SOFT_DELETED, T0 + dt.timedelta(days=30)),
         ({"when_soft_deleted": T0, "is_inactive": True}, MailboxState.INACTIVE, None),
-        ({"when_soft_deleted": T0, "was_inactive": True, "inactive_retire_time": T0},
-         MailboxState.FORMERLY_INACTIVE, T0 + dt.timedelta(days=183)),
+        (
+            {"when_soft_deleted": T0, "was_inactive": True, "inactive_retire_time": T0},
+            MailboxState.FORMERLY_INACTIVE,
+            T0 + dt.timedelta(days=183),
+        ),
         ({"when_soft_deleted": T0, "was_inactive": True}, MailboxState.FORMERLY_INACTIVE, None),
         ({"licence_removed": True}, MailboxState.LICENCE_REMOVED, None),
-        ({"licence_removed": True, "user_deleted_at": T0},
-         MailboxState.LICENCE_REMOVED_USER_DELETED, T0 + dt.timedelta(days=30)),
+        (
+            {"licence_removed": True, "user_deleted_at": T0},
+            MailboxState.LICENCE_REMOVED_USER_DELETED,
+            T0 + dt.timedelta(days=30),
+        ),
         ({}, MailboxState.ACTIVE, None),
     ],
 )
@@ -66,8 +76,13 @@ def test_deadline_per_state(kw, state, expected):
 
 @pytest.mark.parametrize(
     ("delta", "expected"),
-    [(dt.timedelta(days=30), 30), (dt.timedelta(days=29, hours=1), 30), (dt.timedelta(seconds=1), 1),
-     (dt.timedelta(0), 0), (dt.timedelta(days=-3), 0)],
+    [
+        (dt.timedelta(days=30), 30),
+        (dt.timedelta(days=29, hours=1), 30),
+        (dt.timedelta(seconds=1), 1),
+        (dt.timedelta(0), 0),
+        (dt.timedelta(days=-3), 0),
+    ],
 )
 def test_days_left_rounds_up_and_floors_at_zero(delta, expected):
     assert days_left(T0 + delta, T0) == expected
@@ -82,8 +97,11 @@ def test_days_left_none_without_deadline():
     [
         ({"when_soft_deleted": T0}, frozenset(), DirectoryUser.PURGED),
         ({}, frozenset(), DirectoryUser.UNKNOWN),
-        ({"when_soft_deleted": T0, "external_directory_object_id": USER}, frozenset({USER}),
-         DirectoryUser.IN_RECYCLE_BIN),
+        (
+            {"when_soft_deleted": T0, "external_directory_object_id": USER},
+            frozenset({USER}),
+            DirectoryUser.IN_RECYCLE_BIN,
+        ),
         ({"when_soft_deleted": T0, "external_directory_object_id": USER}, frozenset(), DirectoryUser.ACTIVE),
         ({"when_soft_deleted": T0, "external_directory_object_id": USER}, None, DirectoryUser.UNKNOWN),
         ({"licence_removed": True, "user_deleted_at": T0}, None, DirectoryUser.IN_RECYCLE_BIN),
@@ -94,14 +112,21 @@ def test_directory_user(kw, deleted_ids, expected):
 
 
 def test_orphaned_only_for_deleted_states_without_user():
-    orphan = MailboxRecord(facts(when_soft_deleted=T0), MailboxState.SOFT_DELETED, DirectoryUser.PURGED, None, None)
+    orphan = MailboxRecord(
+        facts(when_soft_deleted=T0), MailboxState.SOFT_DELETED, DirectoryUser.PURGED, None, None
+    )
     assert orphan.orphaned
     owned = MailboxRecord(
         facts(when_soft_deleted=T0, external_directory_object_id=USER),
-        MailboxState.SOFT_DELETED, DirectoryUser.ACTIVE, None, None,
+        MailboxState.SOFT_DELETED,
+        DirectoryUser.ACTIVE,
+        None,
+        None,
     )
     assert not owned.orphaned
-    removed = MailboxRecord(facts(licence_removed=True), MailboxState.LICENCE_REMOVED, DirectoryUser.ACTIVE, None, None)
+    removed = MailboxRecord(
+        facts(licence_removed=True), MailboxState.LICENCE_REMOVED, DirectoryUser.ACTIVE, None, None
+    )
     assert not removed.orphaned
 
 
@@ -111,5 +136,7 @@ def test_notes_name_the_blockers():
     assert any("recycle bin" in n for n in notes)
     assert any("writing scope" in n for n in notes)
     inactive = facts(when_soft_deleted=T0, is_inactive=True, holds=(Hold(HoldKind.EXCLUDED, "-mbx", "x"),))
-    assert any("no retaining hold" in n for n in notes_for(inactive, MailboxState.INACTIVE, DirectoryUser.PURGED))
+    assert any(
+        "no retaining hold" in n for n in notes_for(inactive, MailboxState.INACTIVE, DirectoryUser.PURGED)
+    )
     assert notes_for(facts(licence_removed=True), MailboxState.LICENCE_REMOVED, DirectoryUser.ACTIVE)

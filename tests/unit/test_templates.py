@@ -107,12 +107,18 @@ def test_secrets_are_masked_for_logs():
     ("text", "expected"),
     [
         ("param($A, $B)", [("A", False), ("B", False)]),
-        ("[CmdletBinding()]\nparam(\n  [Parameter(Mandatory = $true)][string]$A,\n  [int]$B = 3\n)",
-         [("A", True), ("B", False)]),
-        ("param([Parameter(Mandatory)][string[]]$Ids, [ValidateSet('a','b,c')][string]$Mode = 'a')",
-         [("Ids", True), ("Mode", False)]),
-        ("param([Parameter(Mandatory = $false)]$X, # comment, with comma\n $Y = 'it''s, ok')",
-         [("X", False), ("Y", False)]),
+        (
+            "[CmdletBinding()]\nparam(\n  [Parameter(Mandatory = $true)][string]$A,\n  [int]$B = 3\n)",
+            [("A", True), ("B", False)],
+        ),
+        (
+            "param([Parameter(Mandatory)][string[]]$Ids, [ValidateSet('a','b,c')][string]$Mode = 'a')",
+            [("Ids", True), ("Mode", False)],
+        ),
+        (
+            "param([Parameter(Mandatory = $false)]$X, # comment, with comma\n $Y = 'it''s, ok')",
+            [("X", False), ("Y", False)],
+        ),
         ("Write-Output 'no param block'", []),
     ],
 )

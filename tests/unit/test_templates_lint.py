@@ -129,7 +129,9 @@ def test_template_parses_and_binds(name: str, options: dict[str, object]) -> Non
     for command, elements, piped, line in calls:
         if command.lower() in known:
             continue
-        assert command in CATALOG, f"line {line}: {command} is neither a script function, a built-in nor in cmdlets.json"
+        assert command in CATALOG, (
+            f"line {line}: {command} is neither a script function, a built-in nor in cmdlets.json"
+        )
         try:
             static_bind(command, elements, piped)
         except PSTerminatingError as exc:
@@ -149,7 +151,9 @@ def test_the_linter_catches_a_switch_given_a_value_and_a_missing_identity() -> N
     with pytest.raises(PSTerminatingError) as caught:
         static_bind(command, elements, piped)
     assert caught.value.record.fq_error_id == "PositionalParameterNotFound,Remove-Mailbox"
-    root = PARSER.parse(b"Get-Mailbox -SoftDeletedMailbox x | Remove-Mailbox -PermanentlyDelete -Confirm:$false").root_node
+    root = PARSER.parse(
+        b"Get-Mailbox -SoftDeletedMailbox x | Remove-Mailbox -PermanentlyDelete -Confirm:$false"
+    ).root_node
     calls = list(command_calls(root))
     assert [c[2] for c in calls] == [False, True]
     assert static_bind(calls[1][0], calls[1][1], calls[1][2])
