@@ -7,6 +7,7 @@ is also a smoke test of the whole path. Workflows join the showcase as they land
 from __future__ import annotations
 
 import collections
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,8 +44,7 @@ def run_demo(state_dir: Path, *, https: bool = False, echo: Echo = print) -> Non
         echo(render_inventory(inventory, "table"))
 
         calls = collections.Counter(str(r.get("cmdlet")) for r in read_audit_log(state_dir))
-        echo(
-            "== what the tenant saw (its audit log): "
-            + ", ".join(f"{n}x {c}" for c, n in sorted(calls.items()))
-        )
+        summary = ", ".join(f"{n}x {c}" for c, n in sorted(calls.items()))
+        echo("== what the tenant saw (its audit log; `sandbox audit DIR` prints it):")
+        echo(textwrap.fill(summary, width=100, initial_indent="   ", subsequent_indent="   "))
         echo("   nothing was changed: the inventory is read-only")

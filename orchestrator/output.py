@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from orchestrator.core.holds import HoldKind
 from orchestrator.core.inventory import Inventory
 from orchestrator.core.mailboxes import MailboxRecord
 
@@ -80,11 +81,12 @@ def inventory_to_csv(inventory: Inventory) -> str:
 
 
 def _short_holds(record: MailboxRecord) -> str:
+    """Holds that keep content, plus exclusions; delete-only policies are in JSON/CSV only."""
     kinds: list[str] = []
     for hold in record.facts.holds:
+        if not hold.retains and hold.kind is not HoldKind.EXCLUDED:
+            continue
         label = hold.kind.value.replace("_hold", "").replace("_policy", "")
-        if not hold.retains:
-            label += "(no-retain)"
         if label not in kinds:
             kinds.append(label)
     return ",".join(kinds) or "-"
