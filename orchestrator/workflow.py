@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import structlog
 
 from orchestrator.config import TenantSettings
+from orchestrator.errors import ConfigError
 from orchestrator.results import InvokeResult
 from orchestrator.templates import RenderedScript, TemplateCatalog
 
@@ -33,7 +34,18 @@ class ScriptRunner(Protocol):
 
 
 def connection_parameters(tenant: TenantSettings) -> dict[str, Any]:
-    """The values the shared prelude's ``param()`` block declares (app-only certificate auth)."""
+    """The values the shared prelude's ``param()`` block declares (app-only certificate auth).
+
+    Only a certificate in the jump host's store (by thumbprint) is supported: Connect-MgGraph
+    cannot take a .pfx path, and loading one would need .NET calls the templates avoid.
+    """
+    if not tenant.certificate_thumbprint:
+        raise ConfigError(
+            "tenant.certificate_path (a .pfx on the jump host) is not supported by the templates yet",
+            hint="import the .pfx into the jump host's certificate store (CurrentUser\\My of the WinRM "
+            "account, or LocalMachine\\My) and set tenant.certificate_thumbprint instead",
+            details={"key": "tenant.certificate_path"},
+        )
     return {
         "Organization": tenant.organization,
         "AppId": tenant.app_id,

@@ -129,3 +129,19 @@ def test_declared_parameters(text, expected):
 def test_unclosed_param_block_is_an_error():
     with pytest.raises(TemplateError, match="not closed"):
         declared_parameters("param($A, $B")
+
+
+def test_a_pfx_certificate_path_is_refused_with_what_to_do():
+    from orchestrator.config import Secret, TenantSettings
+    from orchestrator.errors import ConfigError
+    from orchestrator.workflow import connection_parameters
+
+    tenant = TenantSettings(
+        organization="contoso.onmicrosoft.com",
+        app_id="d751976f-7897-5f78-811d-e157788a86d0",
+        certificate_path="C:/certs/app.pfx",
+        certificate_password=Secret("pw"),
+    )
+    with pytest.raises(ConfigError, match="certificate_path") as caught:
+        connection_parameters(tenant)
+    assert "certificate_thumbprint" in (caught.value.hint or "")
