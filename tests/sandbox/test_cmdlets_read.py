@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_streams import CollectingRuntime
 
 from orchestrator.sandbox.catalog import load_catalog
 from orchestrator.sandbox.cmdlets import errors
@@ -17,7 +17,6 @@ from orchestrator.sandbox.cmdlets.registry import REGISTRY, SessionState, lookup
 from orchestrator.sandbox.fixtures import load_fixture_file
 from orchestrator.sandbox.runtime import (
     CmdletCall,
-    ErrorRecord,
     PSObject,
     PSTerminatingError,
     SwitchParameter,
@@ -29,30 +28,7 @@ from orchestrator.sandbox.tenant.views import EXO_PROPERTY_SETS, GET_MAILBOX_PRO
 ON = SwitchParameter(True)
 
 
-class Runtime:
-    """A tiny CommandRuntime that collects the streams."""
-
-    def __init__(self) -> None:
-        self.output: list[Any] = []
-        self.errors: list[ErrorRecord] = []
-        self.warnings: list[str] = []
-        self._stop = threading.Event()
-
-    def write_output(self, value: Any) -> None:
-        self.output.append(value)
-
-    def write_error(self, record: ErrorRecord) -> None:
-        self.errors.append(record)
-
-    def write_warning(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def apply_common_parameters(self, bound: Mapping[str, Any]) -> None:
-        pass
-
-    @property
-    def stop_event(self) -> threading.Event:
-        return self._stop
+Runtime = CollectingRuntime
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sandbox_streams import CollectingRuntime
 
 from orchestrator.sandbox.pwsh import Engine
 from orchestrator.sandbox.runtime import (
@@ -36,28 +37,7 @@ Tokens = Sequence[ParameterToken | ArgumentValue]
 _COMMON = {"erroraction", "errorvariable", "warningaction", "warningvariable", "outvariable"}
 
 
-class Runtime:
-    def __init__(self) -> None:
-        self.output: list[Any] = []
-        self.errors: list[ErrorRecord] = []
-        self.warnings: list[str] = []
-        self._stop = threading.Event()
-
-    def write_output(self, value: Any) -> None:
-        self.output.append(value)
-
-    def write_error(self, record: ErrorRecord) -> None:
-        self.errors.append(record)
-
-    def write_warning(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def apply_common_parameters(self, bound: Mapping[str, Any]) -> None:
-        pass
-
-    @property
-    def stop_event(self) -> threading.Event:
-        return self._stop
+Runtime = CollectingRuntime
 
 
 @dataclass

@@ -7,13 +7,13 @@ as the list of objects the script writes.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sandbox_streams import CollectingRuntime
 
 from orchestrator.sandbox.pwsh import Engine
 from orchestrator.sandbox.pwsh.values import datetime_kind
@@ -29,28 +29,7 @@ from orchestrator.sandbox.runtime import (
 NOW = datetime(2024, 3, 5, 14, 30, 15, 123456, tzinfo=UTC)
 
 
-class Runtime:
-    def __init__(self) -> None:
-        self.output: list[Any] = []
-        self.errors: list[ErrorRecord] = []
-        self.warnings: list[str] = []
-        self._stop = threading.Event()
-
-    def write_output(self, value: Any) -> None:
-        self.output.append(value)
-
-    def write_error(self, record: ErrorRecord) -> None:
-        self.errors.append(record)
-
-    def write_warning(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def apply_common_parameters(self, bound: Mapping[str, Any]) -> None:
-        pass
-
-    @property
-    def stop_event(self) -> threading.Event:
-        return self._stop
+Runtime = CollectingRuntime
 
 
 class NoCommands:
