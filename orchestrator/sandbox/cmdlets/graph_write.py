@@ -16,7 +16,9 @@ with an explicit ``-Confirm`` (which fails in a host-less runspace, see ``write_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from orchestrator.sandbox.cmdlets import errors
@@ -115,16 +117,26 @@ def _graph_refusal(session: SessionState, call: CmdletCall, ref: str, exc: Lifec
 # --------------------------------------------------------------------------- Remove-MgUser
 
 
-@cmdlet("Remove-MgUser", requires="graph")
-def remove_mg_user(call: CmdletCall, runtime: CommandRuntime, session: SessionState) -> None:
-    """Soft-delete a user to the recycle bin; a licensed mailbox becomes soft-deleted or inactive
-    (§1.2), a licence-removed one stays disconnected and invisible (KB 3158794)."""
+def _change_one_user(
+    call: CmdletCall,
+    runtime: CommandRuntime,
+    session: SessionState,
+    *,
+    parameter: str,
+    state: UserState,
+    by_upn: bool,
+    change: Callable[[TenantModel, uuid.UUID, datetime], object],
+    operation: str,
+) -> None:
+    """What every "find one user, apply one lifecycle change" Graph cmdlet does: resolve the
+    user in the expected state, run the change (ShouldProcess, refusals as Graph errors), and
+    honour ``-PassThru``."""
     if not require_graph(session, call, runtime):
         return
-    ref = _reference(call, "UserId")
+    ref = _reference(call, parameter)
     tenant = session.tenant
     with tenant.transaction() as model:
-        user = _user(model, ref, UserState.ACTIVE, by_upn=True)
+        user = _user(model, ref, state, by_upn=by_upn)
         if user is None:
             runtime.write_error(_not_found(session, call, ref))
             return
@@ -133,17 +145,27 @@ def remove_mg_user(call: CmdletCall, runtime: CommandRuntime, session: SessionSt
             done = run_transition(
                 model,
                 call,
-                changed(lambda m: lifecycle.delete_user(m, oid, now)),
+                changed(lambda m: change(m, oid, now)),
                 high_impact=False,
                 command=call.name,
                 description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
-                f"\"Call remote 'DeleteUser' operation\".",
+                f"\"Call remote '{operation}' operation\".",
             )
         except LifecycleError as exc:
             runtime.write_error(_graph_refusal(session, call, ref, exc))
             return
         if done and call.switch("PassThru"):
             runtime.write_output(True)
+
+
+@cmdlet("Remove-MgUser", requires="graph")
+def remove_mg_user(call: CmdletCall, runtime: CommandRuntime, session: SessionState) -> None:
+    """Soft-delete a user to the recycle bin; a licensed mailbox becomes soft-deleted or inactive
+    (§1.2), a licence-removed one stays disconnected and invisible (KB 3158794)."""
+    _change_one_user(
+        call, runtime, session, parameter="UserId", state=UserState.ACTIVE, by_upn=True,
+        change=lifecycle.delete_user, operation="DeleteUser",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- deleted items
@@ -268,31 +290,10 @@ def remove_mg_directory_deleted_item(
 ) -> None:
     """Hard-delete a user from the recycle bin. The mailbox stays soft-deleted/inactive with an
     empty ExternalDirectoryObjectId (§1.2, B-PURGE); a disconnected mailbox is lost (KB 3158794)."""
-    if not require_graph(session, call, runtime):
-        return
-    ref = _reference(call, "DirectoryObjectId")
-    tenant = session.tenant
-    with tenant.transaction() as model:
-        user = _user(model, ref, UserState.RECYCLE_BIN, by_upn=False)
-        if user is None:
-            runtime.write_error(_not_found(session, call, ref))
-            return
-        now, oid = tenant.now(), user.object_id
-        try:
-            done = run_transition(
-                model,
-                call,
-                changed(lambda m: lifecycle.purge_user(m, oid, now)),
-                high_impact=False,
-                command=call.name,
-                description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
-                "\"Call remote 'DeleteDirectoryDeletedItem' operation\".",
-            )
-        except LifecycleError as exc:
-            runtime.write_error(_graph_refusal(session, call, ref, exc))
-            return
-        if done and call.switch("PassThru"):
-            runtime.write_output(True)
+    _change_one_user(
+        call, runtime, session, parameter="DirectoryObjectId", state=UserState.RECYCLE_BIN, by_upn=False,
+        change=lifecycle.purge_user, operation="DeleteDirectoryDeletedItem",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- licences
