@@ -26,11 +26,26 @@ def sandbox() -> None:
     default=None,
     help="Fixture file (JSON) describing the tenant; default: the built-in showcase.",
 )
-def init(state_dir: Path, fixture: Path | None) -> None:
+@click.option(
+    "--generate",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Instead of a fixture, generate a large tenant with N mailboxes (for benchmarks; seeded).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="With --generate: the random seed.")
+def init(state_dir: Path, fixture: Path | None, generate: int | None, seed: int) -> None:
     """Create a sandbox tenant in STATE_DIR (which must be empty or absent)."""
     from orchestrator.sandbox.embedded import init_tenant
 
-    summary = init_tenant(state_dir, fixture)
+    if generate is not None and fixture is not None:
+        raise UsageError("give --fixture or --generate, not both")
+    if generate is not None:
+        from orchestrator.sandbox.tenant.generate import generate_large_tenant
+
+        summary = init_tenant(state_dir, generate_large_tenant(mailboxes=generate, seed=seed))
+    else:
+        summary = init_tenant(state_dir, fixture)
     click.echo(f"created sandbox tenant {summary['organization']} in {state_dir}", err=True)
     click.echo(json.dumps(summary, indent=2))
 

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -38,7 +38,7 @@ def is_tenant_dir(state_dir: Path) -> bool:
     return (state_dir / DB_FILE).is_file()
 
 
-def _create(state_dir: Path, fixture: Path | None) -> Tenant:
+def _create(state_dir: Path, fixture: Path | Mapping[str, Any] | None) -> Tenant:
     try:
         return Tenant.init(state_dir, fixture or showcase_fixture())
     except TenantExistsError as exc:
@@ -47,8 +47,8 @@ def _create(state_dir: Path, fixture: Path | None) -> Tenant:
         raise UsageError(f"the fixture is not valid: {exc}", hint="see docs/sandbox/fixtures.md") from exc
 
 
-def init_tenant(state_dir: Path, fixture: Path | None = None) -> dict[str, Any]:
-    """Create a tenant in ``state_dir`` and say what is in it."""
+def init_tenant(state_dir: Path, fixture: Path | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Create a tenant in ``state_dir`` (from a fixture file or dict; default the showcase)."""
     tenant = _create(state_dir, fixture)
     try:
         with tenant.transaction() as model:

@@ -233,3 +233,13 @@ with RunspacePool(wsman) as pool:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_sandbox_init_generates_a_large_tenant(capsys, tmp_path):
+    code, out, err = run(capsys, "sandbox", "init", str(tmp_path / "big"), "--generate", "300", "--seed", "7")
+    assert code == 0, err
+    assert json.loads(out)["mailboxes"] >= 300
+    code, _, err = run(
+        capsys, "sandbox", "init", str(tmp_path / "x"), "--generate", "5", "--fixture", __file__
+    )
+    assert code == 2 and "not both" in err
