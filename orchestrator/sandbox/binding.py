@@ -347,9 +347,25 @@ def _missing(
     ]
 
 
+def _not_asked_for(parameter_set: ParameterSetSpec, bound: dict[str, Any]) -> bool:
+    """Whether ``parameter_set`` is named after one of its own parameters that is not bound.
+
+    Such a set is *defined* by that parameter (Set-Mailbox ``RemoveDelayHoldApplied`` by
+    ``-RemoveDelayHoldApplied``): the cmdlet's metadata makes it mandatory there, but the docs'
+    SYNTAX shows several of them optional and the catalog's "less strict" merge kept that, so a
+    command line that does not bind it did not ask for that set (see binding.md, set resolution).
+    """
+    key = parameter_set.name.lower()
+    for name in parameter_set.members:
+        if name.lower() == key:
+            return name not in bound
+    return False
+
+
 def _choose_set(partial: PartialBinding, pending: bool, *, pipeline: bool = False) -> ParameterSetSpec:
     """Sets holding every bound parameter; prefer one whose mandatory parameters are all bound,
-    then the default set; with no documented default, the tie-break described in binding.md."""
+    then the default set, then one not defined by an unbound parameter; with no documented
+    default, the tie-break described in binding.md."""
     spec, candidates = partial.spec, partial.candidates
     if not candidates:
         raise _ambiguous_set(spec, pipeline=pipeline)
@@ -362,8 +378,17 @@ def _choose_set(partial: PartialBinding, pending: bool, *, pipeline: bool = Fals
     for parameter_set in pool:
         if parameter_set.name == spec.default_set:
             return parameter_set
+    asked = [s for s in pool if not _not_asked_for(s, partial.bound)]
+    if len(asked) == 1:
+        return asked[0]
     if spec.default_set is not None and not spec.default_set_inferred:
-        raise _ambiguous_set(spec, pipeline=pipeline)
+        if asked or not satisfied:
+            raise _ambiguous_set(spec, pipeline=pipeline)
+        # Every complete set is a specialised one whose defining parameter was not given: the
+        # bound parameters are the ones they all share, so none of them was asked for and the
+        # choice cannot change the command's meaning. The docs omit the set that holds them
+        # (the service accepts the command); report the first in documentation order.
+        return satisfied[0]
     # No documented default (Exchange docs do not publish it): a set named after a parameter is
     # the one that parameter selects (-Archive, -PublicFolder, -InactiveMailbox, ...).
     parameter_names = {name.lower() for name in spec.parameters}

@@ -8,7 +8,9 @@ evaluator asks this host to resolve it. The host:
    and the S&C ones before Connect-IPPSSession (``CommandNotFoundException``, as on a real host);
    Graph cmdlets exist (their module autoloads) and fail themselves until Connect-MgGraph;
 2. binds the arguments with PowerShell's rules against ``cmdlets.json`` (``binding.py``), once for
-   the command line and once per piped object;
+   the command line and once per piped object, and stamps every call of one command invocation
+   with the same fresh ``CmdletCall.invocation_id`` and its ``pipeline_index`` (0, 1, ...), so a
+   cmdlet can tell "the next object of this pipeline" from "a new command" (§4 row 4);
 3. applies the service's behaviour (latency, throttling, transient faults: ``behaviour.py``);
 4. runs the cmdlet inside one tenant transaction (the tenant's lock: cmdlets are atomic);
 5. appends an audit record: simulated time, runspace, cmdlet, bound parameters with secrets
@@ -159,6 +161,7 @@ class SimulatedCommand:
         runtime: CommandRuntime,
     ) -> None:
         started = time.perf_counter()
+        invocation_id = uuid.uuid4().hex  # one per invocation: the calls below share it
         try:
             partial = binding.bind_command_line(
                 self.spec, args, expects_pipeline_input=input_objects is not None
@@ -167,8 +170,11 @@ class SimulatedCommand:
             self._audit(None, exc.record.fq_error_id, started)
             raise
         if input_objects is None:
-            self._run(binding.finish(partial), runtime, started)
+            call = binding.finish(partial)
+            call.invocation_id = invocation_id
+            self._run(call, runtime, started)
             return
+        index = 0
         for item in input_objects:
             try:
                 call = binding.bind_pipeline_object(partial, item)
@@ -176,6 +182,8 @@ class SimulatedCommand:
                 self._audit(None, exc.record.fq_error_id, started)
                 runtime.write_error(exc.record)
                 continue
+            call.invocation_id, call.pipeline_index = invocation_id, index
+            index += 1
             self._run(call, runtime, started)
             started = time.perf_counter()
 

@@ -255,12 +255,21 @@ class CmdletCall:
     in which case the call is made once per input object, as PowerShell's ProcessRecord is.
     Common parameters (``ErrorAction``, ``WarningAction``, ``Confirm``, ``WhatIf``, ...) are in
     ``bound`` too when given.
+
+    ``invocation_id`` identifies one invocation of a command (one command of one pipeline, as
+    PowerShell's BeginProcessing/ProcessRecord/EndProcessing span it): every call made for that
+    invocation carries the same id, and a new statement (or a new run of the same statement in a
+    loop) gets a new one. ``pipeline_index`` is the 0-based position of this call among the calls
+    of that invocation (0 for a command without pipeline input; objects that fail to bind make no
+    call). The host sets both; a call made outside the host has no ``invocation_id``.
     """
 
     name: str
     bound: dict[str, Any]
     parameter_set: str
     piped: bool = False
+    invocation_id: str | None = None
+    pipeline_index: int = 0
 
     def has(self, parameter: str) -> bool:
         return parameter in self.bound

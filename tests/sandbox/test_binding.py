@@ -556,3 +556,171 @@ def test_check_static_reports_the_same_errors() -> None:
         with pytest.raises(ParameterBindingError) as info:
             check_static(catalog["Remove-Mailbox"], names, **kwargs)
         assert info.value.error_id == error_id
+
+
+# Set-Mailbox on an inactive mailbox (reference §2.9). Every set holding -InactiveMailbox is one
+# that a parameter of its own name defines (RemoveDelayHoldApplied, ExcludeFromOrgHolds, ...); the
+# docs show several of those selectors optional, so a command line that binds none of them used to
+# be AmbiguousParameterSet although the service accepts it (binding.md, set resolution step 4).
+INACTIVE_SET_MAILBOX: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -LitigationHoldEnabled $false",
+        "ExcludeFromAllHolds",  # none asked for: the first in documentation order
+        {"InactiveMailbox": SwitchParameter(True), "Identity": "x", "LitigationHoldEnabled": False},
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -LitigationHoldEnabled $true "
+        "-LitigationHoldDuration Unlimited",
+        "ExcludeFromAllHolds",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "LitigationHoldEnabled": True,
+            "LitigationHoldDuration": "Unlimited",
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -RemoveDelayHoldApplied",
+        "RemoveDelayHoldApplied",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "RemoveDelayHoldApplied": SwitchParameter(True),
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -RemoveDelayReleaseHoldApplied",
+        "RemoveDelayReleaseHoldApplied",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "RemoveDelayReleaseHoldApplied": SwitchParameter(True),
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -ExcludeFromOrgHolds $guid",
+        "ExcludeFromOrgHolds",
+        {"InactiveMailbox": SwitchParameter(True), "Identity": "x", "ExcludeFromOrgHolds": [str(GUID)]},
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -ExcludeFromAllOrgHolds",
+        "ExcludeFromAllOrgHolds",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "ExcludeFromAllOrgHolds": SwitchParameter(True),
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -RemoveComplianceTagHoldApplied",
+        "RemoveComplianceTagHoldApplied",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "RemoveComplianceTagHoldApplied": SwitchParameter(True),
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -ExcludeFromAllHolds",
+        "ExcludeFromAllHolds",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "ExcludeFromAllHolds": SwitchParameter(True),
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox -Identity x -RecalculateInactiveMailbox",
+        "RecalculateInactiveMailbox",
+        {
+            "InactiveMailbox": SwitchParameter(True),
+            "Identity": "x",
+            "RecalculateInactiveMailbox": SwitchParameter(True),
+        },
+    ),
+    (
+        "Set-Mailbox -InactiveMailbox x -RemoveOrphanedHolds a,b",
+        "RemoveOrphanedHolds",
+        {"InactiveMailbox": SwitchParameter(True), "Identity": "x", "RemoveOrphanedHolds": ["a", "b"]},
+    ),
+    (
+        "Set-Mailbox -Identity x -LitigationHoldEnabled $true -LitigationHoldDuration 365",
+        "Identity",  # without -InactiveMailbox the documented default set holds them
+        {"Identity": "x", "LitigationHoldEnabled": True, "LitigationHoldDuration": 365},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "parameter_set", "bound"), INACTIVE_SET_MAILBOX, ids=[s[0] for s in INACTIVE_SET_MAILBOX]
+)
+def test_set_mailbox_inactive_mailbox_sets(line: str, parameter_set: str, bound: dict[str, Any]) -> None:
+    call = run(line)
+    assert call.bound == bound
+    assert call.parameter_set == parameter_set
+    name, args = parse(line)
+    spec = load_catalog()[name]
+    names, positional = static_view(spec, args)
+    assert check_static(spec, names, positional_count=positional) == parameter_set
+
+
+def test_set_mailbox_inactive_mailbox_piped_identity() -> None:
+    piped = PSObject({"Identity": "grace", "ExchangeGuid": GUID}, ["Deserialized.Mailbox"], adapted=True)
+    name, args = parse("Set-Mailbox -InactiveMailbox -LitigationHoldEnabled $false")
+    (call,) = bind(load_catalog()[name], args, pipeline_input=[piped])
+    assert call.piped and call.bound["Identity"] == "grace"
+    assert call.parameter_set == "ExcludeFromAllHolds"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # No complete set: the Identity is missing, so nothing narrows the ten sets (as before).
+        "Set-Mailbox -InactiveMailbox -LitigationHoldEnabled $false",
+        # Graph documents its defaults and names no set after a parameter: still ambiguous.
+        "Update-MgUser -BodyParameter $hash",
+        "Set-MgUserLicense -BodyParameter $hash",
+    ],
+)
+def test_unresolvable_sets_stay_ambiguous(line: str) -> None:
+    assert failure(line).error_id == "AmbiguousParameterSet"
+
+
+def test_unasked_set_rule_on_hand_made_cmdlets() -> None:
+    """The rule in isolation: sets named after an unbound member of theirs give way; a single
+    remaining generic set wins; several generic sets stay ambiguous under a documented default."""
+    from orchestrator.sandbox.catalog import parse_catalog
+
+    def cmdlet(sets: dict[str, list[str]]) -> Any:
+        parameters = {p: {"type": "SwitchParameter", "switch": True} for ps in sets.values() for p in ps}
+        parameters["Identity"] = {"type": "String"}
+        raw_sets: list[dict[str, Any]] = [{"name": "Default", "default": True, "parameters": {}}]
+        for set_name, members in sets.items():
+            raw_sets.append(
+                {
+                    "name": set_name,
+                    "parameters": {
+                        "Identity": {"required": True, "position": 1},
+                        **{p: {"required": False, "position": None} for p in members},
+                    },
+                }
+            )
+        raw = {"module": "ExchangeOnlineManagement", "parameters": parameters, "parameter_sets": raw_sets}
+        return parse_catalog({"cmdlets": {"Set-Thing": raw}})["Set-Thing"]
+
+    one_generic = cmdlet(
+        {"Purge": ["Purge", "Inactive"], "Plain": ["Inactive"], "Keep": ["Keep", "Inactive"]}
+    )
+    assert bind(one_generic, [ParameterToken("Inactive"), ArgumentValue("x")])[0].parameter_set == "Plain"
+    two_generic = cmdlet({"Purge": ["Purge", "Inactive"], "PlainA": ["Inactive"], "PlainB": ["Inactive"]})
+    with pytest.raises(ParameterBindingError) as info:
+        bind(two_generic, [ParameterToken("Inactive"), ArgumentValue("x")])
+    assert info.value.error_id == "AmbiguousParameterSet"
+    only_defined = cmdlet({"Purge": ["Purge", "Inactive"], "Keep": ["Keep", "Inactive"]})
+    assert bind(only_defined, [ParameterToken("Inactive"), ArgumentValue("x")])[0].parameter_set == "Purge"
+    assert (
+        bind(only_defined, [ParameterToken("Inactive"), ParameterToken("Keep"), ArgumentValue("x")])[
+            0
+        ].parameter_set
+        == "Keep"
+    )

@@ -114,13 +114,17 @@ class Harness:
         piped: bool = False,
         runtime: Collected | None = None,
         parameter_set: str = "Default",
+        invocation_id: str | None = None,
+        pipeline_index: int = 0,
     ) -> Collected:
-        """One call, inside one transaction (the host's contract)."""
+        """One call, inside one transaction (the host's contract). Calls meant as one command
+        invocation (one pipeline) share an ``invocation_id``, as the host stamps them."""
         entry = lookup(name)
         assert entry is not None, name
         rt = runtime or Collected()
+        call = CmdletCall(entry.name, dict(bound), parameter_set, piped, invocation_id, pipeline_index)
         with self.tenant.transaction():
-            entry.impl(CmdletCall(entry.name, dict(bound), parameter_set, piped), rt, self.session)
+            entry.impl(call, rt, self.session)
         return rt
 
     @property
@@ -231,17 +235,36 @@ def test_second_purge_in_one_pipeline_needs_the_disconnect_parameter(h: Harness)
     """§4 row 4 as modelled: the showcase's role lacks ``Disconnect``, so a pipeline purging two
     mailboxes fails on the second; purging them one command at a time works."""
     rt = Collected()
-    for guid in (DAVE, FRANK1):
+    invocation = uuid.uuid4().hex
+    for index, guid in enumerate((DAVE, FRANK1)):
         h.run(
             "Remove-Mailbox",
             {"Identity": PSObject({"ExchangeGuid": guid}), "PermanentlyDelete": ON, "Confirm": OFF},
             piped=True,
             runtime=rt,
+            invocation_id=invocation,
+            pipeline_index=index,
         )
     assert h.state(DAVE) is MailboxState.PURGED and h.state(FRANK1) is MailboxState.SOFT_DELETED
     assert rt.error.activity == "Remove-Mailbox" and '"Disconnect" parameter' in rt.error.message
     ok(h.run("Remove-Mailbox", {"Identity": FRANK1, "PermanentlyDelete": ON, "Confirm": OFF}))
     assert h.state(FRANK1) is MailboxState.PURGED
+
+
+def test_purges_are_counted_per_invocation_not_per_stream_object(h: Harness) -> None:
+    """Piped calls of different invocations never add up, even when they write to one stream
+    object; a call without an invocation id (not made by the host) counts on its own."""
+    rt = Collected()
+    for guid, invocation in ((DAVE, uuid.uuid4().hex), (FRANK1, uuid.uuid4().hex), (FRANK2, None)):
+        h.run(
+            "Remove-Mailbox",
+            {"Identity": PSObject({"ExchangeGuid": guid}), "PermanentlyDelete": ON, "Confirm": OFF},
+            piped=True,
+            runtime=rt,
+            invocation_id=invocation,
+        )
+    ok(rt)
+    assert {h.state(g) for g in (DAVE, FRANK1, FRANK2)} == {MailboxState.PURGED}
 
 
 def test_rbac_parameter_not_in_role(h: Harness) -> None:

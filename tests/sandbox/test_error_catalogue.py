@@ -12,6 +12,7 @@ tests/sandbox/test_scenarios_write.py.
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -115,12 +116,15 @@ def test_row_4_parameter_not_in_role_definition_when_purging_several(h: Harness)
     from test_cmdlets_write import FRANK1, Collected  # type: ignore[import-not-found,unused-ignore]
 
     rt = Collected()
-    for guid in (DAVE, FRANK1):
+    invocation = uuid.uuid4().hex  # one invocation (pipeline) for both calls, as the host stamps it
+    for index, guid in enumerate((DAVE, FRANK1)):
         h.run(
             "Remove-Mailbox",
             {"Identity": PSObject({"ExchangeGuid": guid}), "PermanentlyDelete": ON, "Confirm": OFF},
             piped=True,
             runtime=rt,
+            invocation_id=invocation,
+            pipeline_index=index,
         )
     exo(
         rt.error,

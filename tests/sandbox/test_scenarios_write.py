@@ -196,7 +196,6 @@ def test_release_inactive_mailbox_hold_then_purge(client: Client) -> None:
     ).ok
 
 
-@pytest.mark.xfail(strict=True, reason="binder: the documented command is AmbiguousParameterSet (see report)")
 def test_documented_inactive_litigation_hold_command_binds(client: Client) -> None:
     """[P-DEL] ``Set-Mailbox -InactiveMailbox -Identity <id> -LitigationHoldEnabled $false`` works in EXO."""
     grace = "caaaf1ff-8399-5baf-b3b9-e75ae9c16a47"

@@ -98,7 +98,7 @@ def remove_mailbox(call: CmdletCall, runtime: CommandRuntime, session: SessionSt
         if (
             permanently
             and call.piped
-            and Purges.next(runtime) > 1
+            and Purges.next(call) > 1
             and not role_allows(model, name, "Disconnect")
         ):
             runtime.write_error(errors.rbac_parameter(session, name, "Disconnect"))

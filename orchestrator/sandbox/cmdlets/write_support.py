@@ -31,7 +31,6 @@ import copy
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -236,36 +235,32 @@ def rbac_refusal(model: TenantModel, call: CmdletCall) -> str | None:
     return None
 
 
-@dataclass
-class _Run:
-    runtime: object
-    count: int
-
-
 class Purges:
-    """Counts the mailboxes one ``Remove-Mailbox -PermanentlyDelete`` command purges (§4 row 4).
+    """Counts the mailboxes one ``Remove-Mailbox -PermanentlyDelete`` invocation purges (§4 row 4).
 
-    The host calls a cmdlet once per piped object with a per-call wrapper of the command's own
-    stream object (``inner``); that object is the same for every input of one command, so it tells
-    "the second mailbox of this pipeline" from "a new command". Strong references keep ids unique.
+    The host calls a cmdlet once per piped object and stamps every call of one command invocation
+    with the same ``CmdletCall.invocation_id`` (fresh per invocation), which tells "the second
+    mailbox of this pipeline" from "a new command". A call without an id (made outside the host)
+    counts as an invocation of its own. Only the most recent ``_LIMIT`` invocations are
+    remembered (ids are never reused, so forgetting one only forgets finished pipelines).
     """
 
     _lock = threading.Lock()
-    _runs: dict[int, _Run] = {}
-    _LIMIT = 64
+    _runs: dict[str, int] = {}
+    _LIMIT = 1024
 
     @classmethod
-    def next(cls, runtime: CommandRuntime) -> int:
-        """Register one purge by the command that owns ``runtime``; return its ordinal (1, 2, ...)."""
-        inner = getattr(runtime, "inner", runtime)
+    def next(cls, call: CmdletCall) -> int:
+        """Register one purge by ``call``'s invocation; return its ordinal (1, 2, ...)."""
+        key = call.invocation_id
+        if key is None:
+            return 1
         with cls._lock:
-            run = cls._runs.get(id(inner))
-            if run is None or run.runtime is not inner:
-                if len(cls._runs) >= cls._LIMIT:
-                    cls._runs.pop(next(iter(cls._runs)))
-                run = cls._runs[id(inner)] = _Run(inner, 0)
-            run.count += 1
-            return run.count
+            count = cls._runs.pop(key, 0) + 1
+            cls._runs[key] = count  # re-inserted: the dict's order is least recently used first
+            while len(cls._runs) > cls._LIMIT:
+                cls._runs.pop(next(iter(cls._runs)))
+            return count
 
 
 def now_of(session: SessionLike) -> datetime:
