@@ -35,3 +35,7 @@ class CollectingRuntime:
     def error(self) -> ErrorRecord:
         assert len(self.errors) == 1, self.errors
         return self.errors[0]
+
+    def text(self) -> str:
+        """The single error's message without the ``<code>|<type>|`` prefix of the EXO V3 form."""
+        return self.error.message.split("|", 2)[-1]

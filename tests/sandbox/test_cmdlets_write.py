@@ -8,15 +8,13 @@ import it from here.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_streams import CollectingRuntime
 
 import orchestrator.sandbox.cmdlets.compliance
 import orchestrator.sandbox.cmdlets.exchange_write
@@ -24,7 +22,7 @@ import orchestrator.sandbox.cmdlets.graph_write
 import orchestrator.sandbox.cmdlets.restore_requests  # noqa: F401  (registers the write cmdlets)
 from orchestrator.sandbox.cmdlets.registry import SessionState, lookup
 from orchestrator.sandbox.embedded import showcase_fixture
-from orchestrator.sandbox.runtime import CmdletCall, ErrorRecord, PSObject, PSTerminatingError, SecureString
+from orchestrator.sandbox.runtime import CmdletCall, PSObject, PSTerminatingError, SecureString
 from orchestrator.sandbox.runtime import SwitchParameter as Sw
 from orchestrator.sandbox.tenant.model import MailboxState, TenantModel, UserState
 from orchestrator.sandbox.tenant.service import Tenant
@@ -63,35 +61,7 @@ EXEC_POLICY = uuid.UUID("6d537d57-bbb0-5cf5-8040-bee859588ba1")
 NOT_FOUND = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
 
 
-@dataclass
-class Collected:
-    """A ``CommandRuntime`` that keeps what a cmdlet writes."""
-
-    output: list[Any] = field(default_factory=list)
-    errors: list[ErrorRecord] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    stop_event: threading.Event = field(default_factory=threading.Event)
-
-    def write_output(self, value: Any) -> None:
-        self.output.append(value)
-
-    def write_error(self, record: ErrorRecord) -> None:
-        self.errors.append(record)
-
-    def write_warning(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def apply_common_parameters(self, bound: Mapping[str, Any]) -> None:
-        pass
-
-    @property
-    def error(self) -> ErrorRecord:
-        assert len(self.errors) == 1, self.errors
-        return self.errors[0]
-
-    def text(self) -> str:
-        """The message without the ``<code>|<type>|`` prefix of the Write-ErrorMessage form."""
-        return self.error.message.split("|", 2)[-1]
+Collected = CollectingRuntime  # the name the write-side tests import
 
 
 class Harness:
