@@ -6,7 +6,9 @@ the orchestrator's retry, throttling and resume logic can be tested and benchmar
 * ``latency``: every cmdlet call waits ``cmdlet_latency_ms[cmdlet]`` (or ``default_latency_ms``)
   of *real* time before it runs, outside the tenant lock, interruptible by a pipeline stop.
 * ``concurrency_cap``: more cmdlet calls in flight at once than the cap fail with the throttling
-  error (EXO answers over-eager clients with budget errors rather than queueing them).
+  error (EXO answers over-eager clients with budget errors rather than queueing them). A call is
+  in flight from ``admit`` (when it reaches the service) to ``release``, its latency included:
+  the latency is the service working on it. A refused call gets the budget error at once.
 * ``destructive_budget`` per ``destructive_window_s`` (legacy RPS ``PowerShellMaxDestructiveCmdlets``,
   reference section 5): destructive calls beyond it fail with the throttling budget error and a
   suggested backoff equal to the time until the oldest call leaves the window.
@@ -54,6 +56,7 @@ class ServiceBehaviour:
         return self._rng
 
     def latency_s(self, cmdlet: str) -> float:
+        """How long the service works on a call of ``cmdlet`` (waited after ``admit``)."""
         knobs = self._knobs()
         for name, ms in knobs.cmdlet_latency_ms.items():
             if name.lower() == cmdlet.lower():
@@ -68,7 +71,8 @@ class ServiceBehaviour:
         throttled: Callable[[int], ErrorRecord],
         transient: Callable[[], ErrorRecord],
     ) -> ErrorRecord | None:
-        """Start a call: ``None`` to run it (then call ``release``), or the error that replaces it."""
+        """A call reaches the service: ``None`` when it may proceed (it then holds a concurrency
+        slot until ``release``, latency included), or the error that replaces it."""
         knobs = self._knobs()
         with self._lock:
             if knobs.concurrency_cap is not None and self._in_flight >= knobs.concurrency_cap:

@@ -190,9 +190,6 @@ class SimulatedCommand:
     def _run(self, call: CmdletCall, runtime: CommandRuntime, started: float) -> None:
         runtime.apply_common_parameters(call.bound)
         behaviour = self.host.factory.behaviour
-        latency = behaviour.latency_s(self.name)
-        if latency > 0 and runtime.stop_event.wait(latency):
-            return  # stopped while "the service" was working; the evaluator raises PipelineStopped
         refusal = behaviour.admit(
             self.name,
             destructive=self.entry.destructive,
@@ -206,6 +203,10 @@ class SimulatedCommand:
         recorder = _RecordingRuntime(runtime)
         outcome = "ok"
         try:
+            latency = behaviour.latency_s(self.name)  # the service at work, holding its slot
+            if latency > 0 and runtime.stop_event.wait(latency):
+                outcome = "PipelineStopped"
+                return  # the evaluator raises PipelineStopped at its next check
             with self.host.session.tenant.transaction():  # one cmdlet = one atomic change
                 self.entry.impl(call, recorder, self.host.session)
         except PSTerminatingError as exc:
