@@ -217,19 +217,28 @@ def case_hold_object(model: TenantModel, policy: CaseHoldPolicy, *, detail: bool
     )
 
 
+def _requested_policies(
+    call: CmdletCall, runtime: CommandRuntime, session: SessionState, model: TenantModel, kind: str
+) -> list[Any] | None:
+    """``-Identity``'s policies (None after writing the not-found error), or all of ``kind``."""
+    identity = call.bound.get("Identity")
+    if identity is None:
+        every = model.case_hold_policies if kind == "case" else model.retention_policies
+        return sorted(every.values(), key=lambda p: p.name.lower())
+    found = _policies(model, identity, kind)
+    if not found:
+        runtime.write_error(errors.not_found(session, call.name, identity_text(identity)))
+        return None
+    return list(found)
+
+
 @cmdlet("Get-CaseHoldPolicy", requires="ipps")
 def get_case_hold_policy(call: CmdletCall, runtime: CommandRuntime, session: SessionState) -> None:
     detail, status = _distribution(call)
     with session.tenant.transaction() as model:
-        if call.bound.get("Identity") is not None:
-            found = _policies(model, call.bound["Identity"], "case")
-            if not found:
-                runtime.write_error(
-                    errors.not_found(session, call.name, identity_text(call.bound["Identity"]))
-                )
-                return
-        else:
-            found = sorted(model.case_hold_policies.values(), key=lambda p: p.name.lower())
+        found = _requested_policies(call, runtime, session, model, "case")
+        if found is None:
+            return
         case = call.bound.get("Case")
         if case is not None:
             found = [p for p in found if p.case.lower() == str(case).lower()]
@@ -316,15 +325,9 @@ def retention_object(model: TenantModel, policy: RetentionPolicy, *, detail: boo
 def get_retention_compliance_policy(call: CmdletCall, runtime: CommandRuntime, session: SessionState) -> None:
     detail, status = _distribution(call)
     with session.tenant.transaction() as model:
-        if call.bound.get("Identity") is not None:
-            found = _policies(model, call.bound["Identity"], "retention")
-            if not found:
-                runtime.write_error(
-                    errors.not_found(session, call.name, identity_text(call.bound["Identity"]))
-                )
-                return
-        else:
-            found = sorted(model.retention_policies.values(), key=lambda p: p.name.lower())
+        found = _requested_policies(call, runtime, session, model, "retention")
+        if found is None:
+            return
         for policy in found:
             runtime.write_output(retention_object(model, policy, detail=detail, status=status))
 
