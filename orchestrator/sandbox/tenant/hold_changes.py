@@ -126,11 +126,10 @@ def _unstamp(model: TenantModel, mbx: Mailbox, hold_id: str) -> bool:
     return False
 
 
-def add_case_hold_location(
-    model: TenantModel, policy_guid: uuid.UUID, exchange_guid: uuid.UUID, now: datetime
+def _add_location(
+    model: TenantModel, policy: CaseHoldPolicy | RetentionPolicy, exchange_guid: uuid.UUID
 ) -> None:
-    """Set-CaseHoldPolicy -AddExchangeLocation (§2.12)."""
-    policy = _case(model, policy_guid)
+    """Make a mailbox a location of ``policy``; an enabled policy stamps its hold at once."""
     mbx = _holdable(model, exchange_guid)
     if exchange_guid not in policy.exchange_locations:
         policy.exchange_locations = [*policy.exchange_locations, exchange_guid]
@@ -139,11 +138,15 @@ def add_case_hold_location(
         _stamp(model, mbx, policy.hold_id)
 
 
-def remove_case_hold_location(
-    model: TenantModel, policy_guid: uuid.UUID, exchange_guid: uuid.UUID, now: datetime
+def _remove_location(
+    model: TenantModel,
+    policy: CaseHoldPolicy | RetentionPolicy,
+    exchange_guid: uuid.UUID,
+    now: datetime,
+    *,
+    retains: bool,
 ) -> None:
-    """Set-CaseHoldPolicy -RemoveExchangeLocation (§2.12; "." prefix for inactive is the cmdlet's job)."""
-    policy = _case(model, policy_guid)
+    """Take a mailbox out of ``policy``; losing a retaining hold starts the delay holds (§1.2)."""
     if exchange_guid not in policy.exchange_locations:
         raise LifecycleError(
             Refusal.HOLD_NOT_FOUND,
@@ -153,8 +156,22 @@ def remove_case_hold_location(
     policy.exchange_locations = [g for g in policy.exchange_locations if g != exchange_guid]
     model.touch(policy)
     mbx = model.mailboxes.get(exchange_guid)
-    if mbx is not None and _unstamp(model, mbx, policy.hold_id) and policy.enabled:
+    if mbx is not None and _unstamp(model, mbx, policy.hold_id) and policy.enabled and retains:
         hold_removed(model, mbx, now)
+
+
+def add_case_hold_location(
+    model: TenantModel, policy_guid: uuid.UUID, exchange_guid: uuid.UUID, now: datetime
+) -> None:
+    """Set-CaseHoldPolicy -AddExchangeLocation (§2.12)."""
+    _add_location(model, _case(model, policy_guid), exchange_guid)
+
+
+def remove_case_hold_location(
+    model: TenantModel, policy_guid: uuid.UUID, exchange_guid: uuid.UUID, now: datetime
+) -> None:
+    """Set-CaseHoldPolicy -RemoveExchangeLocation (§2.12; "." prefix for inactive is the cmdlet's job)."""
+    _remove_location(model, _case(model, policy_guid), exchange_guid, now, retains=True)
 
 
 def set_case_hold_policy_enabled(
@@ -200,12 +217,7 @@ def add_retention_location(
         raise LifecycleError(
             Refusal.INVALID_STATE, "The policy applies to all mailboxes.", identity=policy.name
         )
-    mbx = _holdable(model, exchange_guid)
-    if exchange_guid not in policy.exchange_locations:
-        policy.exchange_locations = [*policy.exchange_locations, exchange_guid]
-        model.touch(policy)
-    if policy.enabled:
-        _stamp(model, mbx, policy.hold_id)
+    _add_location(model, policy, exchange_guid)
 
 
 def remove_retention_location(
@@ -213,17 +225,7 @@ def remove_retention_location(
 ) -> None:
     """Set-RetentionCompliancePolicy -RemoveExchangeLocation (§2.12, [P-DEL])."""
     policy = _retention(model, policy_guid)
-    if exchange_guid not in policy.exchange_locations:
-        raise LifecycleError(
-            Refusal.HOLD_NOT_FOUND,
-            "The mailbox is not a location of this policy.",
-            identity=str(exchange_guid),
-        )
-    policy.exchange_locations = [g for g in policy.exchange_locations if g != exchange_guid]
-    model.touch(policy)
-    mbx = model.mailboxes.get(exchange_guid)
-    if mbx is not None and _unstamp(model, mbx, policy.hold_id) and policy.enabled and policy.action.holds:
-        hold_removed(model, mbx, now)
+    _remove_location(model, policy, exchange_guid, now, retains=policy.action.holds)
 
 
 def exclude_from_org_hold(
