@@ -96,14 +96,19 @@ def test_graph_cmdlets_fail_until_connect_mggraph(sandbox):
     assert "Connect-MgGraph" in error.message
 
 
-def test_connect_refuses_a_wrong_certificate(sandbox):
+def test_connect_refuses_a_certificate_the_app_does_not_have(sandbox):
     values = {**connection_values(sandbox), "CertificateThumbprint": "0" * 40}
     with PowerShellSession(sandbox.settings().winrm) as session:
-        result = session.invoke(
-            connect_script("$ErrorActionPreference = 'Stop'\nGet-Mailbox -ResultSize 1\n"), values
+        exo = session.invoke(connect_script("Get-Mailbox -ResultSize 1\n"), values)
+        graph = session.invoke(
+            "param($Organization, $AppId, $CertificateThumbprint)\n"
+            "Connect-MgGraph -ClientId $AppId -TenantId $Organization "
+            "-CertificateThumbprint $CertificateThumbprint -NoWelcome\n",
+            values,
         )
-    assert result.errors
-    assert (
-        result.errors[0].activity == "Connect-ExchangeOnline"
-        or "certificate" in result.errors[0].message.lower()
-    )
+    assert [e.fq_error_id for e in exo.errors] == [
+        "MsalServiceException,Connect-ExchangeOnline",
+        "CommandNotFoundException",  # not connected: the EXO cmdlets still don't exist
+    ]
+    assert exo.errors[0].message.startswith("AADSTS700027:")
+    assert [e.fq_error_id for e in graph.errors] == ["AuthenticationFailedException,Connect-MgGraph"]
