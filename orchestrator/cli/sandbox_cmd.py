@@ -57,7 +57,15 @@ def init(state_dir: Path, fixture: Path | None, generate: int | None, seed: int)
 )
 @click.option("--https", is_flag=True, help="Serve WS-Man over HTTPS with a generated certificate.")
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
-def serve(state_dir: Path, port: int, https: bool, bind: str) -> None:
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="X",
+    help="Let simulated time run X times faster than real time (e.g. 1440: a day per minute), so a "
+    "demo can watch timers fire; 0 freezes it again. Stored with the tenant.",
+)
+def serve(state_dir: Path, port: int, https: bool, bind: str, time_scale: float | None) -> None:
     """Run the tenant's WinRM endpoint in the foreground until Ctrl+C.
 
     The first line on stdout is JSON saying how to connect: url, username, password, ca_cert
@@ -67,7 +75,9 @@ def serve(state_dir: Path, port: int, https: bool, bind: str) -> None:
 
     if not (state_dir / "tenant.sqlite").exists() and not state_dir.exists():
         raise UsageError(f"{state_dir} is not a sandbox tenant", hint=f"create it: sandbox init {state_dir}")
-    with running_sandbox(state_dir, https=https, port=port, bind=bind, create=False) as connection:
+    with running_sandbox(
+        state_dir, https=https, port=port, bind=bind, create=False, time_scale=time_scale
+    ) as connection:
         click.echo(json.dumps(connection.describe()))
         sys.stdout.flush()
         click.echo(f"serving {connection.url}; Ctrl+C stops", err=True)

@@ -146,14 +146,21 @@ def running_sandbox(
     bind: str = "127.0.0.1",
     create: bool = True,
     fixture: Path | None = None,
+    time_scale: float | None = None,
 ) -> Iterator[SandboxConnection]:
-    """Open (or create from ``fixture``/the showcase) the tenant in ``state_dir`` and serve it."""
+    """Open (or create from ``fixture``/the showcase) the tenant in ``state_dir`` and serve it.
+
+    ``time_scale`` (simulated seconds per real second; 0 freezes the clock) is stored with the
+    tenant, so it stays in force for later runs until set again.
+    """
     if is_tenant_dir(state_dir):
         tenant = Tenant.open(state_dir)
     elif create:
         tenant = _create(state_dir, fixture)
     else:
         raise UsageError(f"{state_dir} is not a sandbox tenant", hint=f"create it: sandbox init {state_dir}")
+    if time_scale is not None:
+        tenant.set_time_scale(time_scale)
     factory = SandboxHostFactory(tenant)
     password = secrets.token_urlsafe(18)
     endpoint = WinRMEndpoint(

@@ -8,12 +8,15 @@ Graph. Timers are driven by the tenant's simulated clock (``sandbox advance``); 
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from orchestrator.sandbox.embedded import SandboxConnection, advance_clock, running_sandbox
+from orchestrator.sandbox.tenant.service import Tenant
 from orchestrator.session import PowerShellSession
 
 PRELUDE = """[CmdletBinding()]
@@ -208,3 +211,19 @@ def test_removing_a_case_hold_location_applies_delay_holds(op: Operator) -> None
     )
     after = op.observe("heidi@contoso.com")
     assert (after["Inactive"], after["DelayHold"], after["InPlaceHolds"]) == (True, True, 0)  # P-HOLD delay
+
+
+def test_a_time_scale_lets_simulated_time_run_with_real_time(tmp_path) -> None:
+    """``sandbox serve --time-scale``: a demo can watch timers fire without ``sandbox advance``."""
+    state = tmp_path / "tenant"
+    # 20 simulated days per real second
+    with running_sandbox(state, time_scale=86_400 * 20), Tenant.open(state) as tenant:
+        start = tenant.now()
+        deadline = time.monotonic() + 10
+        while tenant.now() - start < dt.timedelta(days=1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tenant.now() - start >= dt.timedelta(days=1)
+    with running_sandbox(state, time_scale=0), Tenant.open(state) as tenant:
+        frozen = tenant.now()
+        time.sleep(0.1)
+        assert tenant.now() == frozen
