@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from orchestrator.sandbox.cmdlets import errors
 from orchestrator.sandbox.cmdlets.graph_read import graph_user_properties
@@ -43,6 +43,9 @@ __all__ = [
 _MODELS = "Microsoft.Graph.PowerShell.Models."
 PROXY_CONFLICT = "Another object with the same value for property proxyAddresses already exists."
 UPN_CONFLICT = "Another object with the same value for property userPrincipalName already exists."
+
+
+T = TypeVar("T")
 
 
 def _obj(kind: str, props: dict[str, Any]) -> PSObject:
@@ -117,6 +120,33 @@ def _graph_refusal(session: SessionState, call: CmdletCall, ref: str, exc: Lifec
 # --------------------------------------------------------------------------- Remove-MgUser
 
 
+def _graph_change(
+    model: TenantModel,
+    call: CmdletCall,
+    runtime: CommandRuntime,
+    session: SessionState,
+    ref: str,
+    operation: str,
+    change: Callable[[TenantModel], T],
+) -> T | None:
+    """Apply one directory change as the Graph SDK does: ShouldProcess on "Call remote '<op>'
+    operation" (medium impact: no prompt by default), a refusal written as a Graph error.
+    ``None`` when nothing changed (refused, or -WhatIf)."""
+    try:
+        return run_transition(
+            model,
+            call,
+            change,
+            high_impact=False,
+            command=call.name,
+            description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
+            f"\"Call remote '{operation}' operation\".",
+        )
+    except LifecycleError as exc:
+        runtime.write_error(_graph_refusal(session, call, ref, exc))
+        return None
+
+
 def _change_one_user(
     call: CmdletCall,
     runtime: CommandRuntime,
@@ -141,19 +171,15 @@ def _change_one_user(
             runtime.write_error(_not_found(session, call, ref))
             return
         now, oid = tenant.now(), user.object_id
-        try:
-            done = run_transition(
-                model,
-                call,
-                changed(lambda m: change(m, oid, now)),
-                high_impact=False,
-                command=call.name,
-                description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
-                f"\"Call remote '{operation}' operation\".",
-            )
-        except LifecycleError as exc:
-            runtime.write_error(_graph_refusal(session, call, ref, exc))
-            return
+        done = _graph_change(
+            model,
+            call,
+            runtime,
+            session,
+            ref,
+            operation,
+            changed(lambda m: change(m, oid, now)),
+        )
         if done and call.switch("PassThru"):
             runtime.write_output(True)
 
@@ -249,19 +275,15 @@ def restore_mg_directory_deleted_item(
                 reconcile_proxies(m, restored, conflicts)
             return lifecycle.restore_user(m, oid, now, new_upn=str(new_upn) if new_upn else None)
 
-        try:
-            result = run_transition(
-                model,
-                call,
-                restore,
-                high_impact=False,
-                command=call.name,
-                description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
-                "\"Call remote 'RestoreDirectoryDeletedItem' operation\".",
-            )
-        except LifecycleError as exc:
-            runtime.write_error(_graph_refusal(session, call, ref, exc))
-            return
+        result = _graph_change(
+            model,
+            call,
+            runtime,
+            session,
+            ref,
+            "RestoreDirectoryDeletedItem",
+            restore,
+        )
         if result is not None:
             props = graph_user_properties(model, result)
             runtime.write_output(
@@ -362,19 +384,15 @@ def set_mg_user_license(call: CmdletCall, runtime: CommandRuntime, session: Sess
         now, oid = tenant.now(), user.object_id
         adds = [lic for lic in licences if isinstance(lic, AssignedLicense)]
         drops = [r for r in removals if r is not None]
-        try:
-            done = run_transition(
-                model,
-                call,
-                changed(lambda m: lifecycle.assign_licenses(m, oid, now, add=adds, remove=drops)),
-                high_impact=False,
-                command=call.name,
-                description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
-                "\"Call remote 'AssignLicense' operation\".",
-            )
-        except LifecycleError as exc:
-            runtime.write_error(_graph_refusal(session, call, ref, exc))
-            return
+        done = _graph_change(
+            model,
+            call,
+            runtime,
+            session,
+            ref,
+            "AssignLicense",
+            changed(lambda m: lifecycle.assign_licenses(m, oid, now, add=adds, remove=drops)),
+        )
         if done:
             runtime.write_output(_obj("MicrosoftGraphUser", graph_user_properties(model, model.users[oid])))
 
@@ -406,21 +424,17 @@ def new_mg_user(call: CmdletCall, runtime: CommandRuntime, session: SessionState
     tenant = session.tenant
     with tenant.transaction() as model:
         now = tenant.now()
-        try:
-            user = run_transition(
-                model,
-                call,
-                lambda m: lifecycle.create_user(
-                    m, now, upn=upn, display_name=str(get("DisplayName")), mail=get("Mail")
-                ),
-                high_impact=False,
-                command=call.name,
-                description=f'Performing the operation "{call.name}_{call.parameter_set}" on target '
-                "\"Call remote 'CreateUser' operation\".",
-            )
-        except LifecycleError as exc:
-            runtime.write_error(_graph_refusal(session, call, upn, exc))
-            return
+        user = _graph_change(
+            model,
+            call,
+            runtime,
+            session,
+            upn,
+            "CreateUser",
+            lambda m: lifecycle.create_user(
+                m, now, upn=upn, display_name=str(get("DisplayName")), mail=get("Mail")
+            ),
+        )
         if user is not None:
             user.account_enabled = bool(get("AccountEnabled"))
             model.touch(user)
