@@ -58,11 +58,11 @@ class SandboxHostFactory:
     def __init__(self, tenant: Tenant, *, catalog: Catalog | None = None) -> None:
         self.tenant = tenant
         self.catalog = catalog or load_catalog()
-        self.behaviour = ServiceBehaviour(self._knobs)
-
-    def _knobs(self) -> Any:
-        with self.tenant.transaction() as model:
-            return model.knobs
+        # The knobs are fixture data, fixed when the tenant is created: read them once, not
+        # through a tenant transaction on every cmdlet call.
+        with tenant.transaction() as model:
+            knobs = model.knobs
+        self.behaviour = ServiceBehaviour(lambda: knobs)
 
     def open_pool(self, pool_id: str, username: str) -> SandboxScriptHost:
         return SandboxScriptHost(self, pool_id, username)
