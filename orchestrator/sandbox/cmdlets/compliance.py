@@ -26,12 +26,11 @@ from orchestrator.sandbox.cmdlets.write_support import (
     SOFT,
     LifecycleError,
     exo_refusal,
-    explicit_parameters,
     find_mailboxes,
     identity_text,
-    not_implemented,
     parse_guid,
     refuse,
+    refuse_unsupported,
     run_transition,
 )
 from orchestrator.sandbox.runtime import CmdletCall, CommandRuntime, PSObject
@@ -257,9 +256,7 @@ def set_case_hold_policy(call: CmdletCall, runtime: CommandRuntime, session: Ses
         "RetryDistribution",
         "Force",
     }
-    others = [p for p in explicit_parameters(call) if p not in supported]
-    if others:
-        not_implemented(runtime, call.name, others)
+    if refuse_unsupported(call, runtime, supported):
         return
     tenant = session.tenant
     with tenant.transaction() as model:
@@ -374,9 +371,7 @@ def set_retention_compliance_policy(call: CmdletCall, runtime: CommandRuntime, s
         "Force",
         *location_params,
     }
-    others = [p for p in explicit_parameters(call) if p not in supported]
-    if others:
-        not_implemented(runtime, call.name, others)
+    if refuse_unsupported(call, runtime, supported):
         return
     tenant = session.tenant
     with tenant.transaction() as model:

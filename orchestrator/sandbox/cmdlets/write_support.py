@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -344,6 +344,14 @@ def not_implemented(runtime: CommandRuntime, cmdlet: str, parameters: Sequence[s
 def explicit_parameters(call: CmdletCall) -> list[str]:
     """Bound parameters other than PowerShell's common ones and the ShouldProcess pair."""
     return [n for n in call.bound if n.lower() not in _COMMON and n not in ("WhatIf", "Confirm")]
+
+
+def refuse_unsupported(call: CmdletCall, runtime: CommandRuntime, supported: Collection[str]) -> bool:
+    """Write the sandbox's refusal for parameters outside ``supported``; True when it did."""
+    others = [p for p in explicit_parameters(call) if p not in supported]
+    if others:
+        not_implemented(runtime, call.name, others)
+    return bool(others)
 
 
 # --------------------------------------------------------------------------- output objects
