@@ -132,3 +132,15 @@ def test_s_and_c_whatif_changes_nothing(h: Harness) -> None:
         )
     )
     assert h.model.mailboxes[HEIDI].holds.in_place_holds
+
+
+@pytest.mark.parametrize(
+    ("cmdlet", "parameter"),
+    [("Set-CaseHoldPolicy", "Comment"), ("Set-RetentionCompliancePolicy", "Comment")],
+)
+def test_real_parameters_the_sandbox_does_not_simulate_are_refused(
+    h: Harness, cmdlet: str, parameter: str
+) -> None:
+    rt = h.run(cmdlet, {"Identity": str(CASE), parameter: "x"})
+    assert rt.error.fq_error_id == f"SandboxNotImplemented,{cmdlet}"
+    assert rt.error.message == f"The sandbox does not simulate {cmdlet} -{parameter}."
