@@ -254,15 +254,21 @@ def _parse_option(template: str, line: str) -> TemplateOption:
 # --- param() extraction -------------------------------------------------------------------------
 
 
+# PowerShell treats the typographic quotes as quotes too (an injection class of its own).
+_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+_DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+_QUOTES = _SINGLE_QUOTES + _DOUBLE_QUOTES
+
+
 def _skip_string(text: str, i: int) -> int:
     """Return the index just after the PowerShell string literal that starts at ``i``."""
     quote = text[i]
-    singles = "'\u2018\u2019\u201a\u201b"
-    closing = singles if quote in singles else '"\u201c\u201d\u201e'
+    single = quote in _SINGLE_QUOTES
+    closing = _SINGLE_QUOTES if single else _DOUBLE_QUOTES
     i += 1
     while i < len(text):
         ch = text[i]
-        if ch == "`" and quote not in singles:
+        if ch == "`" and not single:
             i += 2
             continue
         if ch in closing:
@@ -274,26 +280,45 @@ def _skip_string(text: str, i: int) -> int:
     raise TemplateError("unterminated string in the rendered param() block")
 
 
-def _top_level_pieces(block: str) -> Iterator[str]:
-    """Split the inside of ``param(...)`` at commas that are not nested in brackets or strings."""
-    depth, start, i = 0, 0, 0
-    while i < len(block):
-        ch = block[i]
-        if ch in "'\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e":
-            i = _skip_string(block, i)
+def _comment_end(text: str, i: int) -> int | None:
+    """The index after a comment starting at ``i`` (``<# ... #>`` or ``#`` to the line end), or None."""
+    if text.startswith("<#", i):
+        end = text.find("#>", i + 2)
+        return len(text) if end < 0 else end + 2
+    if text.startswith("#", i):
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end
+    return None
+
+
+def _code(text: str, start: int = 0, depth: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Yield ``(index, char, depth)`` for each character outside strings and comments; ``depth``
+    is the bracket nesting (``( [ {``) once that character is taken into account."""
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch in _QUOTES:
+            i = _skip_string(text, i)
             continue
-        if ch == "#":
-            end = block.find("\n", i)
-            i = len(block) if end < 0 else end
+        after = _comment_end(text, i)
+        if after is not None:
+            i = after
             continue
         if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif ch == "," and depth == 0:
+        yield i, ch, depth
+        i += 1
+
+
+def _top_level_pieces(block: str) -> Iterator[str]:
+    """Split the inside of ``param(...)`` at commas that are not nested in brackets or strings."""
+    start = 0
+    for i, ch, depth in _code(block):
+        if ch == "," and depth == 0:
             yield block[start:i]
             start = i + 1
-        i += 1
     yield block[start:]
 
 
@@ -302,24 +327,9 @@ def _find_param_block(text: str) -> str | None:
     match = re.search(r"(?im)^\s*param\s*\(", text)
     if not match:
         return None
-    i, depth = match.end(), 1
-    start = i
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e":
-            i = _skip_string(text, i)
-            continue
-        if ch == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return text[start:i]
-        i += 1
+    for i, ch, depth in _code(text, match.end(), depth=1):
+        if ch == ")" and depth == 0:
+            return text[match.end() : i]
     raise TemplateError("the rendered script's param() block is not closed")
 
 
@@ -328,12 +338,8 @@ def _skip_trivia(text: str, i: int) -> int:
     while i < len(text):
         if text[i].isspace():
             i += 1
-        elif text.startswith("<#", i):
-            end = text.find("#>", i + 2)
-            i = len(text) if end < 0 else end + 2
-        elif text[i] == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
+        elif (after := _comment_end(text, i)) is not None:
+            i = after
         else:
             break
     return i
@@ -341,19 +347,9 @@ def _skip_trivia(text: str, i: int) -> int:
 
 def _skip_brackets(text: str, i: int) -> int:
     """Return the index after the balanced ``[...]`` starting at ``i`` (strings and nesting aware)."""
-    depth = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "'\"\u2018\u2019\u201a\u201b\u201c\u201d\u201e":
-            i = _skip_string(text, i)
-            continue
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+    for j, _, depth in _code(text, i):
+        if depth == 0:
+            return j + 1
     raise TemplateError("unbalanced brackets in the rendered param() block")
 
 

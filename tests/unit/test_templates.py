@@ -145,3 +145,8 @@ def test_a_pfx_certificate_path_is_refused_with_what_to_do():
     with pytest.raises(ConfigError, match="certificate_path") as caught:
         connection_parameters(tenant)
     assert "certificate_thumbprint" in (caught.value.hint or "")
+
+
+def test_block_comments_in_param_are_skipped():
+    text = "param(\n  <# a, multi-line\n  (comment) with 'quotes #>\n  [string]$A, <# b #> $B\n)"
+    assert [(p.name, p.mandatory) for p in declared_parameters(text)] == [("A", False), ("B", False)]
