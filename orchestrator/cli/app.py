@@ -50,10 +50,13 @@ class AppContext:
 
         from orchestrator.logging_setup import configure_logging
 
-        level = {-1: "error", 1: "info"}.get(self.verbosity, "debug" if self.verbosity > 1 else None)
-        configure_logging(
-            console_level=level or configured_level or "warning", json_path=json_log, json_level=json_level
-        )
+        if self.verbosity < 0:
+            level = "error"
+        elif self.verbosity == 0:
+            level = configured_level or "warning"
+        else:
+            level = "info" if self.verbosity == 1 else "debug"
+        configure_logging(console_level=level, json_path=json_log, json_level=json_level)
         structlog.contextvars.bind_contextvars(run_id=self.run_id)
         global _logging_configured
         _logging_configured = True
@@ -76,10 +79,12 @@ class AppContext:
             self.setup_logging(lg.json_log, lg.json_level, configured)
         return self._settings
 
-    def _logging_overrides(self) -> tuple[Path | None, str]:
+    def _logging_overrides(self) -> tuple[Path | None, str, str | None]:
+        """The logging flags alone (the config file is read only for a jump host)."""
         json_log = self.overrides.get("logging.json_log")
         json_level = self.overrides.get("logging.json_level") or "debug"
-        return (Path(str(json_log)) if json_log else None, str(json_level))
+        level = self.overrides.get("logging.level")
+        return (Path(str(json_log)) if json_log else None, str(json_level), str(level) if level else None)
 
     # -- the runner -----------------------------------------------------------------------
 

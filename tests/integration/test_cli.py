@@ -243,3 +243,23 @@ def test_sandbox_init_generates_a_large_tenant(capsys, tmp_path):
         capsys, "sandbox", "init", str(tmp_path / "x"), "--generate", "5", "--fixture", __file__
     )
     assert code == 2 and "not both" in err
+
+
+def test_logging_flags_apply_with_the_sandbox(capsys, tmp_path):
+    log = tmp_path / "run.jsonl"
+    code, _, err = run(
+        capsys,
+        "--sandbox",
+        str(tmp_path / "t"),
+        "--logging-level",
+        "info",
+        "--logging-json-log",
+        str(log),
+        "inventory",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    assert "script.start" in err  # info reaches the console because the flag said so
+    events = [json.loads(line)["event"] for line in log.read_text(encoding="utf-8").splitlines()]
+    assert "script.end" in events
