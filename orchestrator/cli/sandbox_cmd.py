@@ -73,8 +73,6 @@ def serve(state_dir: Path, port: int, https: bool, bind: str, time_scale: float 
     """
     from orchestrator.sandbox.embedded import running_sandbox
 
-    if not (state_dir / "tenant.sqlite").exists() and not state_dir.exists():
-        raise UsageError(f"{state_dir} is not a sandbox tenant", hint=f"create it: sandbox init {state_dir}")
     with running_sandbox(
         state_dir, https=https, port=port, bind=bind, create=False, time_scale=time_scale
     ) as connection:

@@ -23,10 +23,10 @@ from orchestrator.sandbox.behaviour import KnobFaults
 from orchestrator.sandbox.host import SandboxHostFactory
 from orchestrator.sandbox.tenant.audit import read_audit
 from orchestrator.sandbox.tenant.service import Tenant, TenantExistsError
+from orchestrator.sandbox.tenant.store import DB_NAME
 from orchestrator.sandbox.wsman import WinRMEndpoint
 
 SANDBOX_USERNAME = "sandbox-admin"
-DB_FILE = "tenant.sqlite"
 
 
 def showcase_fixture() -> Path:
@@ -35,7 +35,7 @@ def showcase_fixture() -> Path:
 
 
 def is_tenant_dir(state_dir: Path) -> bool:
-    return (state_dir / DB_FILE).is_file()
+    return (state_dir / DB_NAME).is_file()
 
 
 def _create(state_dir: Path, fixture: Path | Mapping[str, Any] | None) -> Tenant:

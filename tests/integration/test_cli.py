@@ -263,3 +263,14 @@ def test_logging_flags_apply_with_the_sandbox(capsys, tmp_path):
     assert "script.start" in err  # info reaches the console because the flag said so
     events = [json.loads(line)["event"] for line in log.read_text(encoding="utf-8").splitlines()]
     assert "script.end" in events
+
+
+@pytest.mark.parametrize("make_dir", [False, True])
+def test_sandbox_serve_refuses_a_directory_that_is_not_a_tenant(capsys, tmp_path, make_dir):
+    state = tmp_path / "not-a-tenant"
+    if make_dir:
+        state.mkdir()
+    code, out, err = run(capsys, "sandbox", "serve", str(state))
+    assert code == 2 and out == ""
+    assert "is not a sandbox tenant" in err and "sandbox init" in err
+    assert not (state / "tenant.sqlite").exists()
