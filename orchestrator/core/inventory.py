@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from orchestrator.core.holds import Hold, HoldFlags, mailbox_holds, org_wide_holds
 from orchestrator.core.mailboxes import (
-    DirectoryUser,
     MailboxFacts,
     MailboxRecord,
     MailboxState,
@@ -198,8 +197,6 @@ def build_inventory(rows: Iterable[Mapping[str, object]]) -> Inventory:
     for fact in facts:
         state = derive_state(fact)
         user = directory_user_of(fact, deleted_ids if directory_checked else None)
-        if state is MailboxState.LICENCE_REMOVED:
-            user = DirectoryUser.ACTIVE
         when = deadline(fact, state)
         records.append(
             MailboxRecord(fact, state, user, when, days_left(when, observed_at), notes_for(fact, state, user))

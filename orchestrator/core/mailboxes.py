@@ -144,6 +144,8 @@ def directory_user_of(facts: MailboxFacts, deleted_user_ids: frozenset[uuid.UUID
     """Where the mailbox's user is. ``deleted_user_ids`` is None when the directory was not read."""
     if facts.user_deleted_at is not None:
         return DirectoryUser.IN_RECYCLE_BIN
+    if facts.licence_removed:  # seen through Get-User: the user exists
+        return DirectoryUser.ACTIVE
     if facts.external_directory_object_id is None:
         return DirectoryUser.PURGED if facts.when_soft_deleted is not None else DirectoryUser.UNKNOWN
     if deleted_user_ids is None:

@@ -105,6 +105,8 @@ def test_days_left_none_without_deadline():
         ({"when_soft_deleted": T0, "external_directory_object_id": USER}, frozenset(), DirectoryUser.ACTIVE),
         ({"when_soft_deleted": T0, "external_directory_object_id": USER}, None, DirectoryUser.UNKNOWN),
         ({"licence_removed": True, "user_deleted_at": T0}, None, DirectoryUser.IN_RECYCLE_BIN),
+        ({"licence_removed": True}, None, DirectoryUser.ACTIVE),
+        ({"licence_removed": True, "external_directory_object_id": USER}, frozenset(), DirectoryUser.ACTIVE),
     ],
 )
 def test_directory_user(kw, deleted_ids, expected):
