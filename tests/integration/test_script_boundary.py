@@ -8,6 +8,7 @@ import pytest
 
 from orchestrator.session import PowerShellSession
 from orchestrator.templates import TemplateCatalog
+from orchestrator.workflow import connection_parameters
 
 HOSTILE = [
     "O'Brien",
@@ -62,12 +63,7 @@ def connect_script(extra: str) -> str:
 
 
 def connection_values(sandbox):
-    tenant = sandbox.settings().require_tenant()
-    return {
-        "Organization": tenant.organization,
-        "AppId": tenant.app_id,
-        "CertificateThumbprint": tenant.certificate_thumbprint,
-    }
+    return connection_parameters(sandbox.settings().require_tenant())
 
 
 def test_a_misspelled_parameter_fails_with_powershells_error(sandbox):

@@ -18,6 +18,7 @@ import pytest
 from orchestrator.sandbox.embedded import SandboxConnection, advance_clock, running_sandbox
 from orchestrator.sandbox.tenant.service import Tenant
 from orchestrator.session import PowerShellSession
+from orchestrator.workflow import connection_parameters
 
 PRELUDE = """[CmdletBinding()]
 param($Organization, $AppId, $CertificateThumbprint, $Id, $Value)
@@ -52,12 +53,7 @@ class Operator:
     def __init__(self, sandbox: SandboxConnection, session: PowerShellSession) -> None:
         self.sandbox = sandbox
         self.session = session
-        tenant = sandbox.settings().require_tenant()
-        self.values = {
-            "Organization": tenant.organization,
-            "AppId": tenant.app_id,
-            "CertificateThumbprint": tenant.certificate_thumbprint,
-        }
+        self.values = connection_parameters(sandbox.settings().require_tenant())
 
     def run(self, body: str, identity: str | None = None, value: Any = None) -> list[Any]:
         result = self.session.invoke(PRELUDE + body, {**self.values, "Id": identity, "Value": value})

@@ -10,6 +10,7 @@ import pytest
 from orchestrator.inventory import run_inventory
 from orchestrator.output import inventory_to_json
 from orchestrator.session import PowerShellSession, SessionThreadError
+from orchestrator.workflow import connection_parameters
 
 
 def test_four_workers_run_the_inventory_concurrently_and_agree(sandbox):
@@ -71,12 +72,7 @@ def test_workers_purging_distinct_mailboxes_each_succeed_once(fresh_sandbox):
     assert len(guids) >= 2
 
     def purge(guid: str) -> list[str]:
-        values = {
-            "Organization": tenant.organization,
-            "AppId": tenant.app_id,
-            "CertificateThumbprint": tenant.certificate_thumbprint,
-            "Guid": guid,
-        }
+        values = {**connection_parameters(tenant), "Guid": guid}
         with PowerShellSession(settings.winrm) as worker_session:
             return [e.message for e in worker_session.invoke(connect, values).errors]
 
